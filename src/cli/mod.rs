@@ -1,0 +1,169 @@
+//! Command line: every flag also readable from a `CUTOVER_*` variable.
+
+mod check;
+mod exit;
+mod logging;
+mod manifest;
+mod sync;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+
+/// Moves mailboxes between IMAP servers in waves and proves every message arrived.
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about)]
+pub struct Args {
+    /// Folder for journals and logs (default: $XDG_STATE_HOME/cutover).
+    #[arg(long, global = true, env = "CUTOVER_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Log file (default: <state dir>/cutover.log). Logs never go to the screen.
+    #[arg(long, global = true, env = "CUTOVER_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `cutover=debug`.
+    #[arg(long, global = true, env = "CUTOVER_LOG", default_value = "info")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a plan; with --connect, also log in to every mailbox.
+    Check {
+        plan: PathBuf,
+        /// Log in to both sides of every mailbox and count folders and messages.
+        #[arg(long, env = "CUTOVER_CONNECT")]
+        connect: bool,
+        /// Print the per-mailbox report as JSON.
+        #[arg(long, env = "CUTOVER_JSON")]
+        json: bool,
+    },
+    /// Copy (pre-sync, or delta sync after one), then validate checksums.
+    Sync {
+        plan: PathBuf,
+        /// Only the mailboxes of this wave.
+        #[arg(long, env = "CUTOVER_WAVE")]
+        wave: Option<String>,
+        /// Only this mailbox (source login); may be repeated.
+        #[arg(long, env = "CUTOVER_MAILBOX", value_delimiter = ',')]
+        mailbox: Vec<String>,
+        /// JSON Lines events on standard output instead of progress bars.
+        #[arg(long, env = "CUTOVER_JSON")]
+        json: bool,
+        /// Copy without the validation pass.
+        #[arg(long, env = "CUTOVER_NO_VERIFY")]
+        no_verify: bool,
+    },
+    /// Validate checksums only: read both sides back, copy nothing.
+    Verify {
+        plan: PathBuf,
+        #[arg(long, env = "CUTOVER_MAILBOX", value_delimiter = ',')]
+        mailbox: Vec<String>,
+        #[arg(long, env = "CUTOVER_JSON")]
+        json: bool,
+    },
+    /// Print the stored manifest(s) as JSON.
+    Manifest {
+        plan: PathBuf,
+        /// One mailbox (source login); all when omitted.
+        mailbox: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Parses arguments, runs the command, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            eprintln!("cutover: {e:#}");
+            Exit::Internal.code()
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<Exit> {
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(cutover::default_state_dir);
+    logging::init(&state_dir, args.log_file.as_deref(), &args.log_level)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match args.command {
+        Command::Check {
+            plan,
+            connect,
+            json,
+        } => runtime.block_on(check::run(&plan, connect, json, &state_dir)),
+        Command::Sync {
+            plan,
+            wave,
+            mailbox,
+            json,
+            no_verify,
+        } => {
+            let opts = sync::Options {
+                wave,
+                mailboxes: mailbox,
+                json,
+                copy: true,
+                verify: !no_verify,
+            };
+            runtime.block_on(sync::run(&plan, &state_dir, opts))
+        }
+        Command::Verify {
+            plan,
+            mailbox,
+            json,
+        } => {
+            let opts = sync::Options {
+                wave: None,
+                mailboxes: mailbox,
+                json,
+                copy: false,
+                verify: true,
+            };
+            runtime.block_on(sync::run(&plan, &state_dir, opts))
+        }
+        Command::Manifest {
+            plan,
+            mailbox,
+            output,
+        } => manifest::run(&plan, &state_dir, mailbox.as_deref(), output.as_deref()),
+    }
+}
+
+/// Loads a plan, printing every problem and returning the plan exit code on failure.
+pub fn load_plan(path: &std::path::Path) -> Result<cutover::plan::Plan, Exit> {
+    match cutover::plan::load(path) {
+        Ok(plan) => Ok(plan),
+        Err(cutover::plan::PlanError::Invalid(found)) => {
+            for d in &found {
+                eprintln!("{d}");
+            }
+            eprintln!("{} problem(s) in {}", found.len(), path.display());
+            Err(Exit::Plan)
+        }
+        Err(e) => {
+            eprintln!("cutover: {e}");
+            Err(Exit::Plan)
+        }
+    }
+}
+
+/// The state directory the plan asks for, else the one given on the command line.
+pub fn state_dir_for(plan: &cutover::plan::Plan, cli: &std::path::Path) -> PathBuf {
+    if std::env::var_os("CUTOVER_STATE_DIR").is_some() {
+        return cli.to_path_buf();
+    }
+    plan.state_dir.clone().unwrap_or_else(|| cli.to_path_buf())
+}

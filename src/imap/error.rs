@@ -1,0 +1,108 @@
+//! IMAP failures, sorted into the categories the operator sees.
+
+use std::fmt;
+
+use crate::telemetry::Category;
+
+/// An IMAP failure with its category and, when the server said something,
+/// the server's own words.
+#[derive(Debug, Clone)]
+pub struct ImapError {
+    pub category: Category,
+    pub message: String,
+}
+
+impl ImapError {
+    pub fn new(category: Category, message: impl Into<String>) -> Self {
+        Self {
+            category,
+            message: message.into(),
+        }
+    }
+
+    /// Maps an async-imap error, keeping the server's text.
+    pub fn from_imap(e: async_imap::error::Error, doing: &str) -> Self {
+        use async_imap::error::Error as E;
+        match e {
+            E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                Self::new(Category::Timeout, format!("{doing}: {io}"))
+            }
+            E::Io(io) => Self::new(Category::Connection, format!("{doing}: {io}")),
+            E::ConnectionLost => {
+                Self::new(Category::Connection, format!("{doing}: connection lost"))
+            }
+            E::No(text) => Self::new(
+                classify_text(&text, Category::ServerNo),
+                format!("{doing}: NO {text}"),
+            ),
+            E::Bad(text) => Self::new(Category::ServerBad, format!("{doing}: BAD {text}")),
+            E::Parse(p) => Self::new(
+                Category::Protocol,
+                format!("{doing}: unreadable response: {p}"),
+            ),
+            E::Validate(v) => Self::new(Category::Protocol, format!("{doing}: {v}")),
+            other => Self::new(Category::ServerNo, format!("{doing}: {other}")),
+        }
+    }
+
+    pub fn timeout(doing: &str) -> Self {
+        Self::new(Category::Timeout, format!("{doing}: no answer in time"))
+    }
+}
+
+impl fmt::Display for ImapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.category, self.message)
+    }
+}
+
+impl std::error::Error for ImapError {}
+
+/// Recognises quota and size refusals (RFC 5530 codes and common wording).
+pub fn classify_text(text: &str, otherwise: Category) -> Category {
+    let upper = text.to_ascii_uppercase();
+    if upper.contains("[OVERQUOTA]")
+        || upper.contains("QUOTA EXCEEDED")
+        || upper.contains("OVER QUOTA")
+    {
+        Category::OverQuota
+    } else if upper.contains("[LIMIT]")
+        || upper.contains("TOOBIG")
+        || upper.contains("TOO LARGE")
+        || upper.contains("TOO BIG")
+    {
+        Category::TooBig
+    } else if upper.contains("[AUTHENTICATIONFAILED]") || upper.contains("[AUTHORIZATIONFAILED]") {
+        Category::Authentication
+    } else {
+        otherwise
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_categorised() {
+        for (text, expected) in [
+            (
+                "[OVERQUOTA] Quota exceeded (mailbox for user is full)",
+                Category::OverQuota,
+            ),
+            ("Quota exceeded", Category::OverQuota),
+            (
+                "[LIMIT] Mail size is larger than the maximum size allowed",
+                Category::TooBig,
+            ),
+            ("[TOOBIG] Message too large", Category::TooBig),
+            (
+                "[AUTHENTICATIONFAILED] Authentication failed.",
+                Category::Authentication,
+            ),
+            ("[TRYCREATE] Mailbox doesn't exist", Category::ServerNo),
+        ] {
+            assert_eq!(classify_text(text, Category::ServerNo), expected, "{text}");
+        }
+    }
+}
