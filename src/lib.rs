@@ -6,6 +6,7 @@
 //! `engine` (copy, delta, verification), `telemetry` (latency and errors),
 //! and the front ends built on them.
 
+pub mod control;
 pub mod engine;
 pub mod imap;
 pub mod journal;

@@ -20,3 +20,8 @@ pub use mailbox::{MailboxResult, MailboxRun, run_mailbox};
 pub use manifest::Manifest;
 pub use probe::{MailboxProbe, probe_mailbox};
 pub use sync::{SyncReport, register, report, run_all};
+pub mod handle;
+pub mod snapshot;
+
+pub use handle::{Handle, Reply, Request};
+pub use snapshot::{EngineState, Snapshot};

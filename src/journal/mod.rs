@@ -7,6 +7,7 @@
 //! a power cut may lose the last commits, which the intent records below
 //! then re-discover on the destination.
 
+mod control_state;
 mod folders;
 mod mailboxes;
 mod messages;
@@ -18,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use rusqlite::Connection;
 
 pub use folders::FolderRow;
+pub use control_state::{AuditEntry, Extension, WaveRow};
 pub use mailboxes::{MailboxPhase, MailboxRow};
 pub use messages::{Intent, MessageRow, MessageState};
 

@@ -65,6 +65,45 @@ const STEPS: &[&str] = &[
         mailbox TEXT,
         text TEXT NOT NULL
     );",
+    // 2: waves, operator audit, maintenance window extensions, cutover lists.
+    "CREATE TABLE waves (
+        name TEXT PRIMARY KEY,
+        phase TEXT NOT NULL DEFAULT 'planned',
+        reason TEXT,
+        cutover_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        reason TEXT
+    );
+    CREATE TABLE window_extensions (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        minutes INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        user TEXT NOT NULL
+    );
+    CREATE TABLE flags (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE reverse_messages (
+        mailbox TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        dst_uidvalidity INTEGER NOT NULL,
+        dst_uid INTEGER NOT NULL,
+        src_uid INTEGER,
+        canonical TEXT NOT NULL,
+        PRIMARY KEY (mailbox, folder, dst_uidvalidity, dst_uid)
+    );",
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

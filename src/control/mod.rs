@@ -1,0 +1,8 @@
+//! Operator control: the action table, callers and their roles, and the
+//! Unix socket through which other sessions watch and command the engine.
+
+pub mod actions;
+pub mod identity;
+
+pub use actions::{ACTIONS, Action, ActionKind, ActionSpec, Role, allowed, spec};
+pub use identity::{Caller, role_of, user_name};
