@@ -22,6 +22,7 @@ several MB. Every message has an "X-Corpus-Id: <user>/<folder>/<n>" header.
 
   make-corpus.py --port 10143 --users 3 --messages 60 --wipe
   make-corpus.py --port 10143 --only-user user7 --wipe --manifest /tmp/u7.json
+  make-corpus.py --port 20143 --only-user user2 --wipe-only  # just empty it
   make-corpus.py --plan-only                      # generate only, print totals
 """
 from __future__ import annotations
@@ -382,8 +383,10 @@ def fill(args, user: str, pool, manifest: dict | None, lock: threading.Lock) -> 
         delim = "/"
         if c:
             delim = delimiter(c)
-            if args.wipe:
+            if args.wipe or args.wipe_only:
                 wipe(c, delim)
+                if args.wipe_only:
+                    return 0, 0
             elif not is_empty(c):
                 raise RuntimeError(f"{user} already has mail (use --wipe)")
             for folder, _ in FOLDERS:
@@ -435,6 +438,7 @@ def main() -> int:
     ap.add_argument("--big-ratio", type=float, default=0.005, help="share of 1-10 MB messages")
     ap.add_argument("--jobs", type=int, default=4, help="accounts filled in parallel")
     ap.add_argument("--wipe", action="store_true", help="delete the accounts' folders and mail first")
+    ap.add_argument("--wipe-only", action="store_true", help="just empty the accounts")
     ap.add_argument("--manifest", metavar="PATH", help="write what was stored as JSON")
     ap.add_argument("--plan-only", action="store_true", help="generate without a server")
     args = ap.parse_args()

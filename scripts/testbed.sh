@@ -55,16 +55,16 @@ case "$STATE" in /*) ;; *) STATE="$PWD/$STATE" ;; esac
 # ---------------------------------------------------------------------------
 install_dovecot() {
   [ "$(id -u)" = 0 ] || fail "must run as root"
-  if ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/imap ]; then
-    say "dovecot not found, installing dovecot-imapd"
+  local missing=()
+  { command -v dovecot && [ -x /usr/lib/dovecot/imap ]; } >/dev/null 2>&1 || missing+=(dovecot-imapd)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null || fail "apt-get update failed"
-    apt-get install -y -q dovecot-imapd >/dev/null || fail "apt-get install dovecot-imapd failed"
+    apt-get install -y -q "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]} failed"
   fi
-  command -v openssl >/dev/null 2>&1 || {
-    apt-get install -y -q openssl >/dev/null || fail "openssl is needed for the IMAPS certificate"
-  }
-  command -v python3 >/dev/null 2>&1 || fail "python3 is needed for the LOGIN probe"
   if ! id "$MAIL_USER" >/dev/null 2>&1; then
     say "creating system user $MAIL_USER"
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$MAIL_USER"

@@ -1,10 +1,39 @@
 //! Command line: every flag also readable from a `CUTOVER_*` variable.
 
 mod check;
+mod ctl;
 mod exit;
 mod logging;
 mod manifest;
+mod rollback;
+mod run;
 mod sync;
+
+/// Set once the war room is wired in.
+const TUI_READY: bool = false;
+
+/// War room flags shared by `run` and `attach`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TuiFlags {
+    /// Lower your role for this session (never raises it): viewer, operator, lead.
+    #[arg(long, env = "CUTOVER_ROLE")]
+    pub role: Option<String>,
+    /// Hide every action: a screen to watch, not to steer.
+    #[arg(long, env = "CUTOVER_READ_ONLY")]
+    pub read_only: bool,
+    /// Wall-screen mode: read-only, ignores keys, large figures.
+    #[arg(long, env = "CUTOVER_KIOSK")]
+    pub kiosk: bool,
+    /// ASCII only: no box drawing, no braille, no Unicode glyphs.
+    #[arg(long, env = "CUTOVER_ASCII")]
+    pub ascii: bool,
+    /// Most frames per second sent to the terminal.
+    #[arg(long, env = "CUTOVER_FPS", default_value_t = 4)]
+    pub fps: u32,
+    /// Theme name (default, light, high-contrast, colour-blind-safe, monochrome) or a TOML file.
+    #[arg(long, env = "CUTOVER_THEME")]
+    pub theme: Option<String>,
+}
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +95,29 @@ pub enum Command {
         #[arg(long, env = "CUTOVER_JSON")]
         json: bool,
     },
+    /// Run the waves: the war room on a terminal, headless otherwise.
+    Run {
+        plan: PathBuf,
+        /// No war room: print wave transitions (automatic when not a terminal).
+        #[arg(long, env = "CUTOVER_HEADLESS")]
+        headless: bool,
+        /// Headless output as JSON Lines.
+        #[arg(long, env = "CUTOVER_JSON")]
+        json: bool,
+        #[command(flatten)]
+        tui: TuiFlags,
+    },
+    /// Talk to the running engine: status, halt, resume, extend, pause, skip, retry, rollback.
+    Ctl {
+        plan: PathBuf,
+        /// The engine's socket (default: beside the plan's journal).
+        #[arg(long, env = "CUTOVER_SOCKET")]
+        socket: Option<PathBuf>,
+        #[command(subcommand)]
+        command: ctl::CtlCommand,
+    },
+    /// Roll a cut-over wave back (through the running engine if there is one).
+    Rollback { plan: PathBuf, wave: String },
     /// Print the stored manifest(s) as JSON.
     Manifest {
         plan: PathBuf,
@@ -134,6 +186,14 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             };
             runtime.block_on(sync::run(&plan, &state_dir, opts))
         }
+        Command::Run { plan, headless, json, tui } => {
+            let view = run::RunView { headless, json, tui };
+            runtime.block_on(run::run(&plan, &state_dir, view))
+        }
+        Command::Ctl { plan, socket, command } => {
+            runtime.block_on(ctl::run(&plan, &state_dir, socket.as_deref(), command))
+        }
+        Command::Rollback { plan, wave } => runtime.block_on(rollback::run(&plan, &state_dir, &wave)),
         Command::Manifest {
             plan,
             mailbox,

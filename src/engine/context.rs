@@ -73,6 +73,8 @@ pub struct Context {
     /// Mailboxes worked on at once: the plan's connection budget divided by
     /// the folders each mailbox copies in parallel.
     pub mailbox_slots: Arc<Semaphore>,
+    /// When this engine started, for throughput.
+    pub started: std::time::Instant,
     progress: Option<mpsc::UnboundedSender<Progress>>,
 }
 
@@ -87,6 +89,7 @@ impl Context {
             metrics,
             counters: Counters::default(),
             mailbox_slots: Arc::new(Semaphore::new(slots)),
+            started: std::time::Instant::now(),
             progress: None,
         }
     }

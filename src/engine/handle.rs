@@ -61,3 +61,17 @@ impl Handle {
         rx.await.unwrap_or_else(|_| Reply::refused("the engine stopped before answering"))
     }
 }
+
+/// How a front end is connected to the engine, shown in its header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum ConnectionState {
+    /// The engine runs in this process.
+    Embedded,
+    /// Attached over the control socket and receiving snapshots.
+    Connected,
+    /// The engine went away; the next try is in this many seconds.
+    Reconnecting { next_try_secs: u64, attempt: u32 },
+    /// Gave up, or the engine said it is finished and gone.
+    Gone { reason: String },
+}

@@ -23,5 +23,17 @@ pub use sync::{SyncReport, register, report, run_all};
 pub mod handle;
 pub mod snapshot;
 
-pub use handle::{Handle, Reply, Request};
+pub use handle::{ConnectionState, Handle, Reply, Request};
 pub use snapshot::{EngineState, Snapshot};
+mod cutover;
+mod gates;
+mod live;
+mod rollback;
+mod runtime;
+mod scheduler;
+pub mod wave;
+
+pub use gates::{GateKeeper, Stage, WaveFigures, held_reason};
+pub use rollback::reverse_mailbox;
+pub use runtime::{Engine, RunOptions, TICK};
+pub use wave::WavePhase;

@@ -167,6 +167,9 @@ pub struct Mailbox {
 #[derive(Debug, Clone)]
 pub struct Wave {
     pub name: String,
+    pub owner: Option<String>,
+    pub cutover_hook: Option<String>,
+    pub rollback_hook: Option<String>,
 }
 
 /// The window promised to customers for user-visible changes.

@@ -170,6 +170,15 @@ pub struct RawWave {
     pub tenants: Vec<Spanned<String>>,
     #[serde(default)]
     pub mailboxes: Vec<Spanned<String>>,
+    /// Unix user who owns the wave (shown in the war room).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Command run at cutover: `sh -c HOOK cutover WAVE MAILBOX_LIST_FILE`.
+    #[serde(default)]
+    pub cutover_hook: Option<String>,
+    /// Command run after a rollback, with the same arguments.
+    #[serde(default)]
+    pub rollback_hook: Option<String>,
 }
 
 /// Limits that hold the next wave when crossed.

@@ -72,12 +72,18 @@ fn build(raw: RawPlan, path: &Path, base: &Path, diags: &mut Diagnostics<'_>) ->
     let waves: Vec<Wave> = if raw.waves.is_empty() {
         vec![Wave {
             name: DEFAULT_WAVE.into(),
+            owner: None,
+            cutover_hook: None,
+            rollback_hook: None,
         }]
     } else {
         raw.waves
             .iter()
             .map(|w| Wave {
                 name: w.name.get_ref().clone(),
+                owner: w.owner.clone(),
+                cutover_hook: w.cutover_hook.clone(),
+                rollback_hook: w.rollback_hook.clone(),
             })
             .collect()
     };

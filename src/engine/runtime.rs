@@ -1,0 +1,344 @@
+//! The running engine: drives the waves, answers commands through the
+//! action table, and publishes a snapshot on every tick. Front ends hold a
+//! [`Handle`]; the engine is the only writer of the journal.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::context::{Context, Progress};
+use super::gates::{GateKeeper, Stage, Verdict, WaveFigures, held_reason};
+use super::handle::{Handle, Reply, Request};
+use super::live::Live;
+use super::snapshot::{EngineState, Snapshot};
+use super::wave::WavePhase;
+use crate::control::{Action, Caller, allowed, spec};
+use crate::journal::{AuditEntry, Journal, MailboxPhase};
+use crate::plan::{Mailbox, Plan};
+use crate::telemetry::{Category, Metrics};
+
+/// How often the snapshot is rebuilt and gates re-checked.
+pub const TICK: Duration = Duration::from_millis(500);
+
+/// The engine shared by its tasks.
+pub struct Engine {
+    pub ctx: Arc<Context>,
+    pub(super) live: Mutex<Live>,
+    pub(super) gates: Mutex<GateKeeper>,
+    /// Woken by commands, so waiting loops re-check at once.
+    pub(super) wake: Notify,
+    /// Extra gates from outside the engine (DNS, alarms, runbook), per wave.
+    pub external_gates: Mutex<Vec<Box<dyn Fn(&str) -> Vec<(String, String)> + Send + Sync>>>,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Stop the scheduler once every wave reached an end (headless runs).
+    pub exit_when_finished: bool,
+    /// Drive the waves; off for one-off commands such as `cutover rollback`.
+    pub schedule: bool,
+}
+
+impl Engine {
+    pub(super) fn live(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the engine's tasks and returns a handle to it and the
+    /// scheduler's task.
+    ///
+    /// # Errors
+    /// The journal cannot be read or written.
+    pub fn start(
+        plan: Arc<Plan>,
+        journal: Arc<Journal>,
+        metrics: Arc<Metrics>,
+        options: RunOptions,
+    ) -> Result<(Handle, Arc<Engine>, JoinHandle<()>), crate::journal::JournalError> {
+        let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+        let ctx = Context::new(plan.clone(), journal.clone(), metrics).with_progress(progress_tx);
+        super::sync::register(&ctx, &plan.mailboxes)?;
+        for w in &plan.waves {
+            journal.ensure_wave(&w.name)?;
+        }
+        let live = Live::load(&ctx)?;
+        let engine = Arc::new(Engine {
+            ctx: Arc::new(ctx),
+            live: Mutex::new(live),
+            gates: Mutex::new(GateKeeper::default()),
+            wake: Notify::new(),
+            external_gates: Mutex::new(Vec::new()),
+        });
+        let (snap_tx, snap_rx) = watch::channel(None::<Snapshot>);
+        let (cmd_tx, mut cmd_rx) = mpsc::channel::<Request>(64);
+
+        let e = engine.clone();
+        tokio::spawn(async move {
+            while let Some(event) = progress_rx.recv().await {
+                e.live().apply(&event);
+            }
+        });
+        let e = engine.clone();
+        tokio::spawn(async move {
+            loop {
+                let snapshot = {
+                    let mut live = e.live();
+                    live.snapshot(&e.ctx)
+                };
+                if snap_tx.send(Some(snapshot)).is_err() {
+                    break;
+                }
+                tokio::time::sleep(TICK).await;
+            }
+        });
+        let e = engine.clone();
+        tokio::spawn(async move {
+            while let Some(request) = cmd_rx.recv().await {
+                let reply = e.handle(&request.caller, &request.action);
+                let _ = request.reply.send(reply);
+            }
+        });
+        let e = engine.clone();
+        let scheduler = tokio::spawn(async move {
+            if options.schedule {
+                e.run_waves(options).await;
+            }
+        });
+        Ok((Handle { snapshots: snap_rx, commands: cmd_tx }, engine, scheduler))
+    }
+
+    /// Checks a command against the action table, applies it, and audits
+    /// the decision either way.
+    pub fn handle(self: &Arc<Self>, caller: &Caller, action: &Action) -> Reply {
+        let decision = allowed(action.kind(), caller.role).and_then(|()| self.apply(caller, action));
+        let entry = AuditEntry {
+            at: crate::journal::now(),
+            uid: caller.uid,
+            user: caller.user.clone(),
+            role: caller.role.as_str().to_owned(),
+            action: spec(action.kind()).name.to_owned(),
+            arguments: action.arguments(),
+            decision: if decision.is_ok() { "accepted".into() } else { "refused".into() },
+            reason: decision.as_ref().err().cloned(),
+        };
+        if let Err(e) = self.ctx.journal.audit(&entry) {
+            tracing::error!("audit write failed: {e}");
+            return Reply::refused(format!("the audit log cannot be written ({e}); nothing was done"));
+        }
+        tracing::info!(user = %caller.user, role = %caller.role, action = entry.action, decision = entry.decision, "operator command");
+        self.wake.notify_waiters();
+        match decision {
+            Ok(message) => Reply::accepted(message),
+            Err(reason) => Reply::refused(reason),
+        }
+    }
+
+    fn apply(self: &Arc<Self>, caller: &Caller, action: &Action) -> Result<String, String> {
+        let journal = &self.ctx.journal;
+        let now = chrono::Utc::now();
+        let journal_err = |e: crate::journal::JournalError| e.to_string();
+        match action {
+            Action::HaltNextWave => {
+                let mut live = self.live();
+                if let Some(by) = &live.halted {
+                    return Err(format!("already {by}"));
+                }
+                let next = live
+                    .waves
+                    .iter()
+                    .find(|w| !w.phase.is_final() && w.phase != WavePhase::CutOver)
+                    .map_or_else(|| "no wave".to_owned(), |w| w.name.clone());
+                let reason = format!("halted by {} at {}", caller.user, now.format("%H:%MZ"));
+                journal.set_flag("halted", &reason).map_err(journal_err)?;
+                journal.event("halt", Some(&next), None, &reason).map_err(journal_err)?;
+                live.halted = Some(reason);
+                live.state = EngineState::Halted;
+                Ok(format!("halted: wave {next} starts nothing new until resumed"))
+            }
+            Action::Resume => {
+                let mut live = self.live();
+                if live.halted.is_none() {
+                    return Err("nothing is halted".into());
+                }
+                journal.set_flag("halted", "").map_err(journal_err)?;
+                journal.event("resume", None, None, &format!("resumed by {}", caller.user)).map_err(journal_err)?;
+                live.halted = None;
+                live.state = EngineState::Running;
+                Ok("resumed".into())
+            }
+            Action::ExtendWindow { minutes, reason } => {
+                if self.ctx.plan.window.is_none() {
+                    return Err("the plan has no maintenance window to extend".into());
+                }
+                if *minutes == 0 || *minutes > 24 * 60 {
+                    return Err(format!("{minutes} minutes is not between 1 and 1440"));
+                }
+                if reason.trim().is_empty() {
+                    return Err("an extension needs a reason".into());
+                }
+                journal.add_extension(*minutes, reason, &caller.user).map_err(journal_err)?;
+                let mut live = self.live();
+                live.extensions = journal.extensions().map_err(journal_err)?;
+                let end = live.window(&self.ctx).map(|(_, e)| e.format("%Y-%m-%d %H:%MZ").to_string()).unwrap_or_default();
+                journal
+                    .event("extend", None, None, &format!("window extended {minutes} min by {}: {reason}; ends {end}", caller.user))
+                    .map_err(journal_err)?;
+                Ok(format!("maintenance window now ends {end}"))
+            }
+            Action::PauseMailbox { mailbox } | Action::SkipMailbox { mailbox } | Action::RetryMailbox { mailbox } => {
+                if self.ctx.plan.mailbox(mailbox).is_none() {
+                    return Err(format!("the plan has no mailbox {mailbox}"));
+                }
+                let mut live = self.live();
+                let (phase, word) = match action {
+                    Action::PauseMailbox { .. } => {
+                        live.paused.insert(mailbox.clone());
+                        (MailboxPhase::Paused, "paused")
+                    }
+                    Action::SkipMailbox { .. } => {
+                        live.skipped.insert(mailbox.clone());
+                        (MailboxPhase::Skipped, "skipped")
+                    }
+                    _ => {
+                        live.paused.remove(mailbox);
+                        live.skipped.remove(mailbox);
+                        (MailboxPhase::Pending, "queued for retry")
+                    }
+                };
+                journal.set_phase(mailbox, phase).map_err(journal_err)?;
+                journal.event("mailbox", None, Some(mailbox), &format!("{word} by {}", caller.user)).map_err(journal_err)?;
+                if let Some(m) = live.mailbox_mut(mailbox) {
+                    m.phase = phase;
+                }
+                Ok(format!("{mailbox} {word}"))
+            }
+            Action::Rollback { wave } => {
+                let Some(index) = self.ctx.plan.wave_index(wave) else {
+                    return Err(format!("the plan has no wave {wave}"));
+                };
+                let phase = self.live().waves[index].phase;
+                if !matches!(phase, WavePhase::CutOver | WavePhase::Done) {
+                    return Err(format!("wave {wave} is {}; only a cut-over wave can be rolled back", phase.as_str()));
+                }
+                self.set_wave(index, WavePhase::CutOver, Some(format!("rolling back (asked by {})", caller.user)));
+                let e = self.clone();
+                tokio::spawn(async move { e.rollback(index).await });
+                Ok(format!("rollback of wave {wave} started"))
+            }
+        }
+    }
+
+    /// Moves a wave to a phase, in memory and in the journal.
+    pub(super) fn set_wave(&self, index: usize, phase: WavePhase, reason: Option<String>) {
+        let name = self.ctx.plan.waves[index].name.clone();
+        {
+            let mut live = self.live();
+            let w = &mut live.waves[index];
+            if w.phase == phase && w.reason == reason {
+                return;
+            }
+            w.phase = phase;
+            w.reason.clone_from(&reason);
+        }
+        let text = reason.clone().unwrap_or_else(|| phase.as_str().to_owned());
+        tracing::info!(wave = %name, phase = phase.as_str(), "{text}");
+        if let Err(e) = self.ctx.journal.set_wave_phase(&name, phase.as_str(), &text) {
+            tracing::error!("journal write failed: {e}");
+        }
+    }
+
+    /// The wave's mailboxes that are neither paused nor skipped.
+    pub(super) fn active_mailboxes(&self, index: usize) -> Vec<Mailbox> {
+        let live = self.live();
+        self.ctx
+            .plan
+            .wave_mailboxes(index)
+            .filter(|m| !live.paused.contains(&m.source) && !live.skipped.contains(&m.source))
+            .cloned()
+            .collect()
+    }
+
+    /// Gate figures for a wave from the live state.
+    pub(super) fn figures(&self, index: usize) -> WaveFigures {
+        let live = self.live();
+        let name = &self.ctx.plan.waves[index].name;
+        let members: Vec<_> = live
+            .mailboxes
+            .iter()
+            .filter(|m| &m.wave == name && !live.skipped.contains(&m.source))
+            .collect();
+        let unverified: Vec<String> = members
+            .iter()
+            .filter(|m| m.phase != MailboxPhase::Verified)
+            .take(3)
+            .map(|m| match m.error_category {
+                Some(c) => format!("{} [{c}]", m.source),
+                None => format!("{} ({})", m.source, m.phase.as_str()),
+            })
+            .collect();
+        let (mailboxes, verified) = (
+            members.len(),
+            members.iter().filter(|m| m.phase == MailboxPhase::Verified).count(),
+        );
+        let remaining_bytes = members.iter().map(|m| m.bytes).sum();
+        drop(live);
+        let external = self
+            .external_gates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .flat_map(|g| g(name))
+            .collect();
+        WaveFigures {
+            mailboxes,
+            verified,
+            unverified,
+            remaining_bytes,
+            throughput: self.throughput(),
+            external,
+        }
+    }
+
+    fn throughput(&self) -> f64 {
+        let bytes = super::context::Counters::get(&self.ctx.counters.bytes);
+        let secs = self.ctx.started.elapsed().as_secs_f64().max(1.0);
+        #[expect(clippy::cast_precision_loss, reason = "rate")]
+        let rate = bytes as f64 / secs;
+        rate
+    }
+
+    /// Evaluates the wave's gates at a stage and stores the verdicts.
+    pub(super) fn check_gates(&self, index: usize, stage: Stage) -> Vec<Verdict> {
+        let figures = self.figures(index);
+        let window = self.live().window(&self.ctx);
+        let verdicts = self.gates.lock().unwrap_or_else(PoisonError::into_inner).evaluate(
+            &self.ctx.metrics,
+            &self.ctx.plan.thresholds,
+            window,
+            chrono::Utc::now(),
+            stage,
+            &figures,
+        );
+        self.live().waves[index].gates.clone_from(&verdicts);
+        verdicts
+    }
+
+    /// The halt in force, if any.
+    pub(super) fn halted(&self) -> Option<String> {
+        self.live().halted.clone()
+    }
+
+    /// Records a progress-independent mailbox error (seen in the war room).
+    pub(super) fn note_error(&self, category: Category, mailbox: &str, text: &str) {
+        self.ctx.metrics.error(category, mailbox, "", text);
+        self.ctx.emit(Progress::Retry { mailbox: mailbox.to_owned(), category, text: text.to_owned(), attempt: 0 });
+    }
+
+    /// A one-line reason for a wave held at its gates.
+    pub(super) fn held(verdicts: &[Verdict]) -> Option<String> {
+        held_reason(verdicts)
+    }
+}
