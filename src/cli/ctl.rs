@@ -10,7 +10,7 @@ use cutover::control::protocol::{ClientMessage, ServerMessage};
 use cutover::control::{Action, socket};
 use cutover::engine::Snapshot;
 
-use super::{Exit, load_plan, state_dir_for};
+use super::{Exit, load_plan_for_control, state_dir_for};
 
 /// What to ask the engine.
 #[derive(Debug, Clone, Subcommand)]
@@ -58,15 +58,27 @@ pub fn minutes(text: &str) -> Result<u32, String> {
 }
 
 /// The socket of a plan's engine.
-pub fn socket_for(plan_path: &Path, state_dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, Exit> {
+pub fn socket_for(
+    plan_path: &Path,
+    state_dir: &Path,
+    explicit: Option<&Path>,
+) -> Result<PathBuf, Exit> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    let plan = load_plan(plan_path)?;
-    Ok(socket::socket_path(&cutover::journal_path(&state_dir_for(&plan, state_dir), &plan.name)))
+    let plan = load_plan_for_control(plan_path)?;
+    Ok(socket::socket_path(&cutover::journal_path(
+        &state_dir_for(&plan, state_dir),
+        &plan.name,
+    )))
 }
 
-pub async fn run(plan: &Path, state_dir: &Path, socket: Option<&Path>, command: CtlCommand) -> anyhow::Result<Exit> {
+pub async fn run(
+    plan: &Path,
+    state_dir: &Path,
+    socket: Option<&Path>,
+    command: CtlCommand,
+) -> anyhow::Result<Exit> {
     let path = match socket_for(plan, state_dir, socket) {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
@@ -106,7 +118,12 @@ pub async fn run(plan: &Path, state_dir: &Path, socket: Option<&Path>, command: 
                 println!("accepted: {}", reply.text());
                 Ok(Exit::Ok)
             } else {
-                println!("refused for {} ({}): {}", caller.user, caller.role, reply.text());
+                println!(
+                    "refused for {} ({}): {}",
+                    caller.user,
+                    caller.role,
+                    reply.text()
+                );
                 Ok(Exit::Refused)
             }
         }
@@ -141,7 +158,12 @@ async fn status(client: &mut Client, json: bool) -> anyhow::Result<Exit> {
 
 /// A plain-text status for scripts and slow links.
 pub fn print_status(s: &Snapshot) {
-    println!("plan {}  engine {}{}", s.plan, s.state.as_str(), if s.halted { "  HALTED" } else { "" });
+    println!(
+        "plan {}  engine {}{}",
+        s.plan,
+        s.state.as_str(),
+        if s.halted { "  HALTED" } else { "" }
+    );
     if let Some(w) = &s.window {
         println!(
             "window {} → {} ({} extension(s))",
@@ -158,7 +180,10 @@ pub fn print_status(s: &Snapshot) {
             w.verified,
             w.mailboxes,
             w.failed,
-            w.reason.as_ref().map(|r| format!("  — {r}")).unwrap_or_default()
+            w.reason
+                .as_ref()
+                .map(|r| format!("  — {r}"))
+                .unwrap_or_default()
         );
     }
     for e in &s.errors {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use cutover::journal::Journal;
 
-use super::{Exit, load_plan, state_dir_for};
+use super::{Exit, load_plan_for_control, state_dir_for};
 
 pub fn run(
     path: &Path,
@@ -14,7 +14,7 @@ pub fn run(
     mailbox: Option<&str>,
     output: Option<&Path>,
 ) -> anyhow::Result<Exit> {
-    let plan = match load_plan(path) {
+    let plan = match load_plan_for_control(path) {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };

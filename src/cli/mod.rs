@@ -186,14 +186,27 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             };
             runtime.block_on(sync::run(&plan, &state_dir, opts))
         }
-        Command::Run { plan, headless, json, tui } => {
-            let view = run::RunView { headless, json, tui };
+        Command::Run {
+            plan,
+            headless,
+            json,
+            tui,
+        } => {
+            let view = run::RunView {
+                headless,
+                json,
+                tui,
+            };
             runtime.block_on(run::run(&plan, &state_dir, view))
         }
-        Command::Ctl { plan, socket, command } => {
-            runtime.block_on(ctl::run(&plan, &state_dir, socket.as_deref(), command))
+        Command::Ctl {
+            plan,
+            socket,
+            command,
+        } => runtime.block_on(ctl::run(&plan, &state_dir, socket.as_deref(), command)),
+        Command::Rollback { plan, wave } => {
+            runtime.block_on(rollback::run(&plan, &state_dir, &wave))
         }
-        Command::Rollback { plan, wave } => runtime.block_on(rollback::run(&plan, &state_dir, &wave)),
         Command::Manifest {
             plan,
             mailbox,
@@ -204,7 +217,19 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 
 /// Loads a plan, printing every problem and returning the plan exit code on failure.
 pub fn load_plan(path: &std::path::Path) -> Result<cutover::plan::Plan, Exit> {
-    match cutover::plan::load(path) {
+    report_plan(path, cutover::plan::load(path))
+}
+
+/// Loads a plan without its secrets, for commands that never log in.
+pub fn load_plan_for_control(path: &std::path::Path) -> Result<cutover::plan::Plan, Exit> {
+    report_plan(path, cutover::plan::load_without_secrets(path))
+}
+
+fn report_plan(
+    path: &std::path::Path,
+    loaded: Result<cutover::plan::Plan, cutover::plan::PlanError>,
+) -> Result<cutover::plan::Plan, Exit> {
+    match loaded {
         Ok(plan) => Ok(plan),
         Err(cutover::plan::PlanError::Invalid(found)) => {
             for d in &found {

@@ -21,29 +21,41 @@ pub async fn run(path: &Path, state_dir: &Path, wave: &str) -> anyhow::Result<Ex
         Err(exit) => return Ok(exit),
     };
     let journal_path = cutover::journal_path(&state_dir_for(&plan, state_dir), &plan.name);
-    let action = Action::Rollback { wave: wave.to_owned() };
+    let action = Action::Rollback {
+        wave: wave.to_owned(),
+    };
     let Ok(_lock) = lock::acquire(&journal_path) else {
         // An engine is running: ask it.
         let mut client = Client::connect(&socket::socket_path(&journal_path)).await?;
-        return Ok(match client.ask(&ClientMessage::Command { action }).await? {
-            ServerMessage::Reply { reply, .. } if reply.is_accepted() => {
-                println!("accepted: {} (follow it with `cutover ctl {} status`)", reply.text(), path.display());
-                Exit::Ok
-            }
-            ServerMessage::Reply { reply, .. } => {
-                println!("refused: {}", reply.text());
-                Exit::Refused
-            }
-            other => {
-                eprintln!("cutover: unexpected answer {other:?}");
-                Exit::Internal
-            }
-        });
+        return Ok(
+            match client.ask(&ClientMessage::Command { action }).await? {
+                ServerMessage::Reply { reply, .. } if reply.is_accepted() => {
+                    println!(
+                        "accepted: {} (follow it with `cutover ctl {} status`)",
+                        reply.text(),
+                        path.display()
+                    );
+                    Exit::Ok
+                }
+                ServerMessage::Reply { reply, .. } => {
+                    println!("refused: {}", reply.text());
+                    Exit::Refused
+                }
+                other => {
+                    eprintln!("cutover: unexpected answer {other:?}");
+                    Exit::Internal
+                }
+            },
+        );
     };
     let journal = Arc::new(Journal::open(&journal_path)?);
     let plan = Arc::new(plan);
-    let options = RunOptions { exit_when_finished: true, schedule: false };
-    let (handle, _engine, _scheduler) = Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
+    let options = RunOptions {
+        exit_when_finished: true,
+        schedule: false,
+    };
+    let (handle, _engine, _scheduler) =
+        Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
     let reply = handle.send(Caller::current(&plan.roles), action).await;
     if !reply.is_accepted() {
         println!("refused: {}", reply.text());
@@ -52,21 +64,29 @@ pub async fn run(path: &Path, state_dir: &Path, wave: &str) -> anyhow::Result<Ex
     println!("accepted: {}", reply.text());
     let mut snapshots = handle.snapshots.clone();
     loop {
-        let phase = snapshots
-            .borrow_and_update()
-            .as_ref()
-            .and_then(|s| s.waves.iter().find(|w| w.name == wave).map(|w| (w.phase.clone(), w.reason.clone())));
+        let phase = snapshots.borrow_and_update().as_ref().and_then(|s| {
+            s.waves
+                .iter()
+                .find(|w| w.name == wave)
+                .map(|w| (w.phase.clone(), w.reason.clone()))
+        });
         if let Some((phase, reason)) = phase {
             if phase == "rolled-back" {
                 println!("wave {wave} rolled back: {}", reason.unwrap_or_default());
                 return Ok(Exit::Ok);
             }
-            if reason.as_deref().is_some_and(|r| r.starts_with("rollback failed")) {
+            if reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("rollback failed"))
+            {
                 println!("wave {wave}: {}", reason.unwrap_or_default());
                 return Ok(Exit::Refused);
             }
         }
-        if tokio::time::timeout(Duration::from_secs(3600), snapshots.changed()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(3600), snapshots.changed())
+            .await
+            .is_err()
+        {
             return Ok(Exit::Internal);
         }
     }

@@ -45,8 +45,12 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
     let journal = Arc::new(Journal::open(&journal_path)?);
     let headless = view.headless || !std::io::stdout().is_terminal();
     let plan = Arc::new(plan);
-    let options = RunOptions { exit_when_finished: headless, schedule: true };
-    let (handle, _engine, scheduler) = Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
+    let options = RunOptions {
+        exit_when_finished: headless,
+        schedule: true,
+    };
+    let (handle, _engine, scheduler) =
+        Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
     let listener = socket::bind(&socket::socket_path(&journal_path))?;
     tokio::spawn(socket::serve(listener, handle.clone(), plan.roles.clone()));
     tracing::info!(plan = %plan.name, "engine started");
@@ -84,7 +88,11 @@ async fn print_transitions(handle: Handle, json: bool) {
         if let Some(s) = snapshot {
             if state != Some(s.state) {
                 state = Some(s.state);
-                emit(json, &serde_json::json!({"event": "engine", "state": s.state}), &format!("engine {}", s.state.as_str()));
+                emit(
+                    json,
+                    &serde_json::json!({"event": "engine", "state": s.state}),
+                    &format!("engine {}", s.state.as_str()),
+                );
             }
             for w in &s.waves {
                 // A held wave's figures move every tick: print its reason again
@@ -100,12 +108,22 @@ async fn print_transitions(handle: Handle, json: bool) {
                         "wave {} {}{} ({}/{} verified)",
                         w.name,
                         w.phase,
-                        w.reason.as_ref().map(|r| format!(" — {r}")).unwrap_or_default(),
+                        w.reason
+                            .as_ref()
+                            .map(|r| format!(" — {r}"))
+                            .unwrap_or_default(),
                         w.verified,
                         w.mailboxes
                     );
-                    emit(json, &serde_json::json!({"event": "wave", "wave": w}), &text);
-                    last.insert(w.name.clone(), (w.phase.clone(), w.reason.clone(), std::time::Instant::now()));
+                    emit(
+                        json,
+                        &serde_json::json!({"event": "wave", "wave": w}),
+                        &text,
+                    );
+                    last.insert(
+                        w.name.clone(),
+                        (w.phase.clone(), w.reason.clone(), std::time::Instant::now()),
+                    );
                 }
             }
         }

@@ -182,9 +182,9 @@ impl Action {
         match self {
             Action::HaltNextWave | Action::Resume => String::new(),
             Action::ExtendWindow { minutes, reason } => format!("{minutes}m reason={reason:?}"),
-            Action::PauseMailbox { mailbox } | Action::SkipMailbox { mailbox } | Action::RetryMailbox { mailbox } => {
-                mailbox.clone()
-            }
+            Action::PauseMailbox { mailbox }
+            | Action::SkipMailbox { mailbox }
+            | Action::RetryMailbox { mailbox } => mailbox.clone(),
             Action::Rollback { wave } => wave.clone(),
         }
     }
@@ -200,12 +200,20 @@ mod tests {
         for spec in ACTIONS {
             for role in roles {
                 let expected = match spec.kind {
-                    ActionKind::HaltNextWave | ActionKind::Resume | ActionKind::ExtendWindow | ActionKind::Rollback => {
-                        role == Role::Lead
-                    }
-                    ActionKind::PauseMailbox | ActionKind::SkipMailbox | ActionKind::RetryMailbox => role != Role::Viewer,
+                    ActionKind::HaltNextWave
+                    | ActionKind::Resume
+                    | ActionKind::ExtendWindow
+                    | ActionKind::Rollback => role == Role::Lead,
+                    ActionKind::PauseMailbox
+                    | ActionKind::SkipMailbox
+                    | ActionKind::RetryMailbox => role != Role::Viewer,
                 };
-                assert_eq!(allowed(spec.kind, role).is_ok(), expected, "{} as {role}", spec.name);
+                assert_eq!(
+                    allowed(spec.kind, role).is_ok(),
+                    expected,
+                    "{} as {role}",
+                    spec.name
+                );
             }
         }
     }

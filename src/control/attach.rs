@@ -39,7 +39,10 @@ pub async fn link(
         }
         attempt += 1;
         let wait = BACKOFF[(attempt as usize).min(BACKOFF.len()) - 1];
-        let _ = state.send(ConnectionState::Reconnecting { next_try_secs: wait, attempt });
+        let _ = state.send(ConnectionState::Reconnecting {
+            next_try_secs: wait,
+            attempt,
+        });
         // Commands sent while the engine is away are refused at once.
         let deadline = tokio::time::sleep(Duration::from_secs(wait));
         tokio::pin!(deadline);
@@ -66,7 +69,11 @@ async fn session(
 ) -> Option<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
-    if write.write_all(line(&ClientMessage::Watch).as_bytes()).await.is_err() {
+    if write
+        .write_all(line(&ClientMessage::Watch).as_bytes())
+        .await
+        .is_err()
+    {
         return Some(());
     }
     let mut pending: VecDeque<oneshot::Sender<Reply>> = VecDeque::new();

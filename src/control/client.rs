@@ -20,7 +20,10 @@ pub struct Client {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("no engine is running for this plan ({path}: {source})")]
-    NotRunning { path: String, source: std::io::Error },
+    NotRunning {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("control socket: {0}")]
     Io(#[from] std::io::Error),
     #[error("the engine closed the connection")]
@@ -39,9 +42,15 @@ impl Client {
     pub async fn connect(path: &Path) -> Result<Self, ClientError> {
         let stream = UnixStream::connect(path)
             .await
-            .map_err(|source| ClientError::NotRunning { path: path.display().to_string(), source })?;
+            .map_err(|source| ClientError::NotRunning {
+                path: path.display().to_string(),
+                source,
+            })?;
         let (read, write) = stream.into_split();
-        Ok(Self { lines: BufReader::new(read).lines(), write })
+        Ok(Self {
+            lines: BufReader::new(read).lines(),
+            write,
+        })
     }
 
     /// Sends one message.

@@ -50,7 +50,13 @@ pub fn user_name(uid: u32) -> Option<String> {
     let mut result: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: buffers are valid for the lengths given; result is checked before use.
     let rc = unsafe {
-        libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr().cast(), buf.len(), &raw mut result)
+        libc::getpwuid_r(
+            uid,
+            &raw mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &raw mut result,
+        )
     };
     if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
         return None;
@@ -66,7 +72,11 @@ mod tests {
 
     #[test]
     fn roles_from_the_plan() {
-        let roles = Roles { lead: vec!["alice".into()], operator: vec!["bob".into()], viewer: vec!["wall".into()] };
+        let roles = Roles {
+            lead: vec!["alice".into()],
+            operator: vec!["bob".into()],
+            viewer: vec!["wall".into()],
+        };
         assert_eq!(role_of("alice", &roles), Role::Lead);
         assert_eq!(role_of("bob", &roles), Role::Operator);
         assert_eq!(role_of("wall", &roles), Role::Viewer);

@@ -68,16 +68,27 @@ async fn client(stream: UnixStream, handle: Handle, caller: Caller) {
     let mut watcher: Option<tokio::task::JoinHandle<()>> = None;
     while let Ok(Some(line)) = lines.next_line().await {
         let answer = match serde_json::from_str::<ClientMessage>(&line) {
-            Err(e) => Some(ServerMessage::Error { message: format!("bad request: {e}") }),
-            Ok(ClientMessage::Whoami) => Some(ServerMessage::Whoami { caller: caller.clone() }),
-            Ok(ClientMessage::Snapshot) => handle
-                .snapshots
-                .borrow()
-                .clone()
-                .map(|s| ServerMessage::Snapshot { snapshot: Box::new(s) }),
+            Err(e) => Some(ServerMessage::Error {
+                message: format!("bad request: {e}"),
+            }),
+            Ok(ClientMessage::Whoami) => Some(ServerMessage::Whoami {
+                caller: caller.clone(),
+            }),
+            Ok(ClientMessage::Snapshot) => {
+                handle
+                    .snapshots
+                    .borrow()
+                    .clone()
+                    .map(|s| ServerMessage::Snapshot {
+                        snapshot: Box::new(s),
+                    })
+            }
             Ok(ClientMessage::Command { action }) => {
                 let reply = handle.send(caller.clone(), action).await;
-                Some(ServerMessage::Reply { reply, caller: caller.clone() })
+                Some(ServerMessage::Reply {
+                    reply,
+                    caller: caller.clone(),
+                })
             }
             Ok(ClientMessage::Watch) => {
                 if watcher.is_none() {
@@ -104,10 +115,11 @@ async fn client(stream: UnixStream, handle: Handle, caller: Caller) {
 async fn watch(handle: Handle, tx: mpsc::Sender<String>) {
     let mut snapshots = handle.snapshots.clone();
     loop {
-        let line = snapshots
-            .borrow_and_update()
-            .clone()
-            .map(|s| encode(&ServerMessage::Snapshot { snapshot: Box::new(s) }));
+        let line = snapshots.borrow_and_update().clone().map(|s| {
+            encode(&ServerMessage::Snapshot {
+                snapshot: Box::new(s),
+            })
+        });
         if let Some(line) = line {
             if tx.try_send(line).is_err() {
                 tracing::warn!("control client too slow; dropping it");
@@ -121,9 +133,8 @@ async fn watch(handle: Handle, tx: mpsc::Sender<String>) {
 }
 
 fn encode(message: &ServerMessage) -> String {
-    let mut line = serde_json::to_string(message).unwrap_or_else(|e| {
-        format!("{{\"op\":\"error\",\"message\":\"cannot encode: {e}\"}}")
-    });
+    let mut line = serde_json::to_string(message)
+        .unwrap_or_else(|e| format!("{{\"op\":\"error\",\"message\":\"cannot encode: {e}\"}}"));
     line.push('\n');
     line
 }

@@ -75,7 +75,7 @@ pub struct Context {
     pub mailbox_slots: Arc<Semaphore>,
     /// When this engine started, for throughput.
     pub started: std::time::Instant,
-    progress: Option<mpsc::UnboundedSender<Progress>>,
+    progress: Vec<Box<dyn Fn(&Progress) + Send + Sync>>,
 }
 
 impl Context {
@@ -90,20 +90,29 @@ impl Context {
             counters: Counters::default(),
             mailbox_slots: Arc::new(Semaphore::new(slots)),
             started: std::time::Instant::now(),
-            progress: None,
+            progress: Vec::new(),
         }
     }
 
     /// Sends progress events to `tx` from now on.
     #[must_use]
-    pub fn with_progress(mut self, tx: mpsc::UnboundedSender<Progress>) -> Self {
-        self.progress = Some(tx);
+    pub fn with_progress(self, tx: mpsc::UnboundedSender<Progress>) -> Self {
+        self.with_listener(move |event| {
+            let _ = tx.send(event.clone());
+        })
+    }
+
+    /// Calls `listener` with every progress event, synchronously, so state
+    /// derived from events is current when a mailbox run returns.
+    #[must_use]
+    pub fn with_listener(mut self, listener: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress.push(Box::new(listener));
         self
     }
 
     pub fn emit(&self, event: Progress) {
-        if let Some(tx) = &self.progress {
-            let _ = tx.send(event);
+        for listener in &self.progress {
+            listener(&event);
         }
     }
 }

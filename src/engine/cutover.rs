@@ -30,7 +30,13 @@ const HOOK_TIMEOUT: Duration = Duration::from_secs(300);
 ///
 /// # Errors
 /// The hook failed, timed out or could not start.
-pub async fn run_hook(ctx: &Context, kind: &str, wave: &str, hook: &str, list: &Path) -> Result<()> {
+pub async fn run_hook(
+    ctx: &Context,
+    kind: &str,
+    wave: &str,
+    hook: &str,
+    list: &Path,
+) -> Result<()> {
     let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(hook)
@@ -45,22 +51,42 @@ pub async fn run_hook(ctx: &Context, kind: &str, wave: &str, hook: &str, list: &
     let output = tokio::time::timeout(HOOK_TIMEOUT, child)
         .await
         .map_err(|_| EngineError::Other(Category::Protocol, format!("{kind} hook timed out")))?
-        .map_err(|e| EngineError::Other(Category::Protocol, format!("{kind} hook could not start: {e}")))?;
+        .map_err(|e| {
+            EngineError::Other(
+                Category::Protocol,
+                format!("{kind} hook could not start: {e}"),
+            )
+        })?;
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     let first: Vec<&str> = text.lines().take(5).collect();
-    let status = output.status.code().map_or_else(|| "killed".to_owned(), |c| c.to_string());
-    ctx.journal.event("hook", Some(wave), None, &format!("{kind} hook exit {status}: {}", first.join(" | ")))?;
+    let status = output
+        .status
+        .code()
+        .map_or_else(|| "killed".to_owned(), |c| c.to_string());
+    ctx.journal.event(
+        "hook",
+        Some(wave),
+        None,
+        &format!("{kind} hook exit {status}: {}", first.join(" | ")),
+    )?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(EngineError::Other(Category::Protocol, format!("{kind} hook exited {status}: {}", first.join(" | "))))
+        Err(EngineError::Other(
+            Category::Protocol,
+            format!("{kind} hook exited {status}: {}", first.join(" | ")),
+        ))
     }
 }
 
 /// Directory for cutover lists and hook inputs.
 pub fn lists_dir(ctx: &Context) -> PathBuf {
-    ctx.journal.path().parent().unwrap_or(Path::new(".")).join("cutover-lists")
+    ctx.journal
+        .path()
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("cutover-lists")
 }
 
 /// Writes the mailbox list a hook receives (one source login per line).
@@ -71,7 +97,10 @@ pub fn write_mailbox_list(ctx: &Context, wave: &str, mailboxes: &[&Mailbox]) -> 
     let dir = lists_dir(ctx);
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, &e))?;
     let path = dir.join(format!("{wave}.mailboxes"));
-    let text: String = mailboxes.iter().map(|m| format!("{}\n", m.source)).collect();
+    let text: String = mailboxes
+        .iter()
+        .map(|m| format!("{}\n", m.source))
+        .collect();
     std::fs::write(&path, text).map_err(|e| io(&path, &e))?;
     Ok(path)
 }
@@ -80,13 +109,19 @@ pub fn write_mailbox_list(ctx: &Context, wave: &str, mailboxes: &[&Mailbox]) -> 
 ///
 /// # Errors
 /// The files cannot be written.
-pub fn write_cutover_list(ctx: &Context, wave: &str, entries: &[CutoverEntry]) -> Result<(PathBuf, PathBuf)> {
+pub fn write_cutover_list(
+    ctx: &Context,
+    wave: &str,
+    entries: &[CutoverEntry],
+) -> Result<(PathBuf, PathBuf)> {
     let dir = lists_dir(ctx);
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, &e))?;
     let csv_path = dir.join(format!("{wave}.csv"));
-    let mut csv = csv::Writer::from_path(&csv_path).map_err(|e| io(&csv_path, &std::io::Error::other(e)))?;
+    let mut csv =
+        csv::Writer::from_path(&csv_path).map_err(|e| io(&csv_path, &std::io::Error::other(e)))?;
     for e in entries {
-        csv.serialize(e).map_err(|e| io(&csv_path, &std::io::Error::other(e)))?;
+        csv.serialize(e)
+            .map_err(|e| io(&csv_path, &std::io::Error::other(e)))?;
     }
     csv.flush().map_err(|e| io(&csv_path, &e))?;
     let json_path = dir.join(format!("{wave}.json"));
@@ -104,7 +139,11 @@ fn io(path: &Path, e: &std::io::Error) -> EngineError {
 ///
 /// # Errors
 /// The hook failed, or the journal or list could not be written.
-pub async fn cut_over(ctx: &Context, wave: usize, mailboxes: &[&Mailbox]) -> Result<Vec<CutoverEntry>> {
+pub async fn cut_over(
+    ctx: &Context,
+    wave: usize,
+    mailboxes: &[&Mailbox],
+) -> Result<Vec<CutoverEntry>> {
     let plan_wave = &ctx.plan.waves[wave];
     if let Some(hook) = &plan_wave.cutover_hook {
         let list = write_mailbox_list(ctx, &plan_wave.name, mailboxes)?;

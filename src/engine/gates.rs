@@ -78,7 +78,10 @@ impl GateKeeper {
             ));
         }
         let latency = metrics.latency(window);
-        for (op, limit) in [(Op::Append, thresholds.max_p95_append_ms), (Op::Fetch, thresholds.max_p95_fetch_ms)] {
+        for (op, limit) in [
+            (Op::Append, thresholds.max_p95_append_ms),
+            (Op::Fetch, thresholds.max_p95_fetch_ms),
+        ] {
             let p95 = latency
                 .iter()
                 .find(|l| l.server == "destination" && l.op == op)
@@ -113,7 +116,9 @@ impl GateKeeper {
         for (gate, reason) in &figures.external {
             raw.push((gate.clone(), Some(reason.clone())));
         }
-        raw.into_iter().map(|(gate, bad)| self.hold_down(gate, bad, hold_down)).collect()
+        raw.into_iter()
+            .map(|(gate, bad)| self.hold_down(gate, bad, hold_down))
+            .collect()
     }
 
     /// Keeps a gate closed until its figure has been good for `hold_down`.
@@ -134,7 +139,13 @@ impl GateKeeper {
             None => match self.last_bad.get(&gate) {
                 Some(last) if now.duration_since(*last) < hold_down => {
                     let left = hold_down.saturating_sub(now.duration_since(*last));
-                    (gate.clone(), Some(format!("{gate} recovered; holding {} s more so it does not flap", left.as_secs())))
+                    (
+                        gate.clone(),
+                        Some(format!(
+                            "{gate} recovered; holding {} s more so it does not flap",
+                            left.as_secs()
+                        )),
+                    )
                 }
                 _ => {
                     self.bad_since.remove(&gate);
@@ -146,16 +157,31 @@ impl GateKeeper {
     }
 }
 
-fn window_reason(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>, figures: &WaveFigures) -> Option<String> {
+fn window_reason(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    figures: &WaveFigures,
+) -> Option<String> {
     if now < start {
-        return Some(format!("maintenance window opens at {}", start.format("%H:%MZ")));
+        return Some(format!(
+            "maintenance window opens at {}",
+            start.format("%H:%MZ")
+        ));
     }
     if now >= end {
-        return Some(format!("maintenance window closed at {}", end.format("%H:%MZ")));
+        return Some(format!(
+            "maintenance window closed at {}",
+            end.format("%H:%MZ")
+        ));
     }
     let left = (end - now).num_seconds().max(0);
     if figures.throughput > 0.0 && figures.remaining_bytes > 0 {
-        #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, reason = "a forecast in seconds")]
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            reason = "a forecast in seconds"
+        )]
         let forecast = (figures.remaining_bytes as f64 / figures.throughput) as i64;
         if forecast > left {
             return Some(format!(
@@ -183,7 +209,13 @@ mod tests {
     use super::*;
 
     fn thresholds() -> Thresholds {
-        Thresholds { max_error_rate: 0.1, max_p95_append_ms: 500, max_p95_fetch_ms: 500, window_secs: 60, hold_down_secs: 0 }
+        Thresholds {
+            max_error_rate: 0.1,
+            max_p95_append_ms: 500,
+            max_p95_fetch_ms: 500,
+            window_secs: 60,
+            hold_down_secs: 0,
+        }
     }
 
     #[test]
@@ -193,8 +225,18 @@ mod tests {
             metrics.record("destination", Op::Append, Duration::from_millis(840), false);
         }
         let mut keeper = GateKeeper::default();
-        let v = keeper.evaluate(&metrics, &thresholds(), None, Utc::now(), Stage::BeforeDelta, &WaveFigures::default());
-        assert_eq!(held_reason(&v).as_deref(), Some("held: p95 APPEND 840 ms > 500 ms"));
+        let v = keeper.evaluate(
+            &metrics,
+            &thresholds(),
+            None,
+            Utc::now(),
+            Stage::BeforeDelta,
+            &WaveFigures::default(),
+        );
+        assert_eq!(
+            held_reason(&v).as_deref(),
+            Some("held: p95 APPEND 840 ms > 500 ms")
+        );
     }
 
     #[test]
@@ -202,23 +244,68 @@ mod tests {
         let metrics = Metrics::new();
         metrics.record("destination", Op::Login, Duration::from_millis(1), true);
         metrics.record("destination", Op::Login, Duration::from_millis(1), false);
-        let figures = WaveFigures { mailboxes: 3, verified: 2, unverified: vec!["user3".into()], ..WaveFigures::default() };
+        let figures = WaveFigures {
+            mailboxes: 3,
+            verified: 2,
+            unverified: vec!["user3".into()],
+            ..WaveFigures::default()
+        };
         let mut keeper = GateKeeper::default();
-        let v = keeper.evaluate(&metrics, &thresholds(), None, Utc::now(), Stage::BeforeCutover, &figures);
+        let v = keeper.evaluate(
+            &metrics,
+            &thresholds(),
+            None,
+            Utc::now(),
+            Stage::BeforeCutover,
+            &figures,
+        );
         let closed: Vec<&str> = v.iter().filter_map(|(_, r)| r.as_deref()).collect();
-        assert!(closed.iter().any(|r| r.starts_with("destination error rate 50.0 % > 10.0 %")), "{closed:?}");
-        assert!(closed.contains(&"1 of 3 mailboxes not verified: user3"), "{closed:?}");
+        assert!(
+            closed
+                .iter()
+                .any(|r| r.starts_with("destination error rate 50.0 % > 10.0 %")),
+            "{closed:?}"
+        );
+        assert!(
+            closed.contains(&"1 of 3 mailboxes not verified: user3"),
+            "{closed:?}"
+        );
     }
 
     #[test]
     fn the_window_gate_forecasts() {
         let now = Utc::now();
-        let figures = WaveFigures { remaining_bytes: 3_600_000, throughput: 1000.0, ..WaveFigures::default() };
+        let figures = WaveFigures {
+            remaining_bytes: 3_600_000,
+            throughput: 1000.0,
+            ..WaveFigures::default()
+        };
         let end = now + chrono::Duration::minutes(30);
         let reason = window_reason(now - chrono::Duration::minutes(5), end, now, &figures).unwrap();
-        assert!(reason.starts_with("forecast 61 min to finish > 29 min left") || reason.starts_with("forecast 61 min to finish > 30 min left"), "{reason}");
-        assert!(window_reason(now + chrono::Duration::minutes(5), end, now, &WaveFigures::default()).unwrap().starts_with("maintenance window opens"));
-        assert!(window_reason(now - chrono::Duration::minutes(5), end, now, &WaveFigures::default()).is_none());
+        assert!(
+            reason.starts_with("forecast 61 min to finish > 29 min left")
+                || reason.starts_with("forecast 61 min to finish > 30 min left"),
+            "{reason}"
+        );
+        assert!(
+            window_reason(
+                now + chrono::Duration::minutes(5),
+                end,
+                now,
+                &WaveFigures::default()
+            )
+            .unwrap()
+            .starts_with("maintenance window opens")
+        );
+        assert!(
+            window_reason(
+                now - chrono::Duration::minutes(5),
+                end,
+                now,
+                &WaveFigures::default()
+            )
+            .is_none()
+        );
     }
 
     #[test]

@@ -17,11 +17,15 @@ pub enum Reply {
 
 impl Reply {
     pub fn accepted(message: impl Into<String>) -> Self {
-        Reply::Accepted { message: message.into() }
+        Reply::Accepted {
+            message: message.into(),
+        }
     }
 
     pub fn refused(reason: impl Into<String>) -> Self {
-        Reply::Refused { reason: reason.into() }
+        Reply::Refused {
+            reason: reason.into(),
+        }
     }
 
     pub fn is_accepted(&self) -> bool {
@@ -55,10 +59,20 @@ impl Handle {
     /// Sends a command and waits for the engine's decision.
     pub async fn send(&self, caller: Caller, action: Action) -> Reply {
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(Request { caller, action, reply: tx }).await.is_err() {
+        if self
+            .commands
+            .send(Request {
+                caller,
+                action,
+                reply: tx,
+            })
+            .await
+            .is_err()
+        {
             return Reply::refused("the engine has stopped");
         }
-        rx.await.unwrap_or_else(|_| Reply::refused("the engine stopped before answering"))
+        rx.await
+            .unwrap_or_else(|_| Reply::refused("the engine stopped before answering"))
     }
 }
 

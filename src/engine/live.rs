@@ -9,7 +9,8 @@ use chrono::Utc;
 use super::context::{Context, Counters, Progress};
 use super::gates::Verdict;
 use super::snapshot::{
-    EngineState, ErrorCount, EventView, GateView, MailboxView, Snapshot, ThresholdView, WaveView, WindowView,
+    EngineState, ErrorCount, EventView, GateView, MailboxView, Snapshot, ThresholdView, WaveView,
+    WindowView,
 };
 use super::wave::WavePhase;
 use crate::journal::{Extension, MailboxPhase};
@@ -46,10 +47,18 @@ impl Live {
     /// # Errors
     /// The journal cannot be read.
     pub fn load(ctx: &Context) -> Result<Self, crate::journal::JournalError> {
-        let rows: HashMap<String, crate::journal::MailboxRow> =
-            ctx.journal.mailboxes()?.into_iter().map(|r| (r.source.clone(), r)).collect();
-        let stored: HashMap<String, crate::journal::WaveRow> =
-            ctx.journal.waves()?.into_iter().map(|w| (w.name.clone(), w)).collect();
+        let rows: HashMap<String, crate::journal::MailboxRow> = ctx
+            .journal
+            .mailboxes()?
+            .into_iter()
+            .map(|r| (r.source.clone(), r))
+            .collect();
+        let stored: HashMap<String, crate::journal::WaveRow> = ctx
+            .journal
+            .waves()?
+            .into_iter()
+            .map(|w| (w.name.clone(), w))
+            .collect();
         let mut mailboxes = Vec::with_capacity(ctx.plan.mailboxes.len());
         let mut index = HashMap::new();
         for m in &ctx.plan.mailboxes {
@@ -65,7 +74,9 @@ impl Live {
                 phase: row.map_or(MailboxPhase::Pending, |r| r.phase),
                 copied,
                 bytes,
-                error_category: row.and_then(|r| r.error_category.as_deref()).and_then(Category::parse),
+                error_category: row
+                    .and_then(|r| r.error_category.as_deref())
+                    .and_then(Category::parse),
                 error_text: row.and_then(|r| r.error_text.clone()),
                 verified: row.and_then(|r| match r.phase {
                     MailboxPhase::Verified => Some(true),
@@ -91,7 +102,11 @@ impl Live {
             .collect();
         let halted = ctx.journal.flag("halted")?.filter(|v| !v.is_empty());
         Ok(Self {
-            state: if halted.is_some() { EngineState::Halted } else { EngineState::Starting },
+            state: if halted.is_some() {
+                EngineState::Halted
+            } else {
+                EngineState::Starting
+            },
             halted,
             paused: HashSet::new(),
             skipped: HashSet::new(),
@@ -104,7 +119,10 @@ impl Live {
     }
 
     pub fn mailbox_mut(&mut self, source: &str) -> Option<&mut MailboxView> {
-        self.index.get(source).copied().map(|i| &mut self.mailboxes[i])
+        self.index
+            .get(source)
+            .copied()
+            .map(|i| &mut self.mailboxes[i])
     }
 
     /// Applies one progress event.
@@ -115,19 +133,33 @@ impl Live {
                     m.phase = *phase;
                 }
             }
-            Progress::Copied { mailbox, messages, bytes } => {
+            Progress::Copied {
+                mailbox,
+                messages,
+                bytes,
+            } => {
                 if let Some(m) = self.mailbox_mut(mailbox) {
                     m.copied += messages;
                     m.bytes += bytes;
                 }
             }
-            Progress::Retry { mailbox, category, text, .. } => {
+            Progress::Retry {
+                mailbox,
+                category,
+                text,
+                ..
+            } => {
                 if let Some(m) = self.mailbox_mut(mailbox) {
                     m.error_category = Some(*category);
                     m.error_text = Some(text.clone());
                 }
             }
-            Progress::Finished { mailbox, phase, category, text } => {
+            Progress::Finished {
+                mailbox,
+                phase,
+                category,
+                text,
+            } => {
                 if let Some(m) = self.mailbox_mut(mailbox) {
                     m.phase = *phase;
                     m.error_category = *category;
@@ -146,14 +178,21 @@ impl Live {
     fn sample(&mut self, copied: u64, bytes: u64) -> (f64, f64) {
         let now = Instant::now();
         self.rates.push_back((now, copied, bytes));
-        while self.rates.front().is_some_and(|(t, ..)| now.duration_since(*t) > Duration::from_secs(60)) {
+        while self
+            .rates
+            .front()
+            .is_some_and(|(t, ..)| now.duration_since(*t) > Duration::from_secs(60))
+        {
             self.rates.pop_front();
         }
         match (self.rates.front(), self.rates.back()) {
             (Some(first), Some(last)) if last.0 > first.0 => {
                 let secs = last.0.duration_since(first.0).as_secs_f64();
                 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
-                let rates = ((last.1 - first.1) as f64 / secs, (last.2 - first.2) as f64 / secs);
+                let rates = (
+                    (last.1 - first.1) as f64 / secs,
+                    (last.2 - first.2) as f64 / secs,
+                );
                 rates
             }
             _ => (0.0, 0.0),
@@ -196,7 +235,12 @@ impl Live {
             let remaining: u64 = self
                 .waves
                 .iter()
-                .filter(|w| !matches!(w.phase, WavePhase::Done | WavePhase::CutOver | WavePhase::RolledBack))
+                .filter(|w| {
+                    !matches!(
+                        w.phase,
+                        WavePhase::Done | WavePhase::CutOver | WavePhase::RolledBack
+                    )
+                })
                 .map(|w| wave_bytes(self, &w.name))
                 .sum();
             WindowView {
@@ -205,7 +249,11 @@ impl Live {
                 planned_end: ctx.plan.window.map_or(end, |w| w.end),
                 extensions: self.extensions.clone(),
                 forecast_end: (bytes_per_sec > 0.0).then(|| {
-                    #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, reason = "forecast")]
+                    #[expect(
+                        clippy::cast_precision_loss,
+                        clippy::cast_possible_truncation,
+                        reason = "forecast"
+                    )]
                     let secs = (remaining as f64 / bytes_per_sec) as i64;
                     Utc::now() + chrono::Duration::seconds(secs)
                 }),
@@ -216,7 +264,13 @@ impl Live {
             .recent_events(40)
             .unwrap_or_default()
             .into_iter()
-            .map(|(at, kind, wave, mailbox, text)| EventView { at, kind, wave, mailbox, text })
+            .map(|(at, kind, wave, mailbox, text)| EventView {
+                at,
+                kind,
+                wave,
+                mailbox,
+                text,
+            })
             .collect();
         let t = &ctx.plan.thresholds;
         Snapshot {
@@ -253,15 +307,35 @@ impl Live {
 }
 
 fn wave_bytes(live: &Live, wave: &str) -> u64 {
-    live.mailboxes.iter().filter(|m| m.wave == wave).map(|m| m.bytes).sum()
+    live.mailboxes
+        .iter()
+        .filter(|m| m.wave == wave)
+        .map(|m| m.bytes)
+        .sum()
 }
 
-fn wave_view(live: &Live, ctx: &Context, index: usize, w: &WaveLive, bytes_per_sec: f64) -> WaveView {
+fn wave_view(
+    live: &Live,
+    ctx: &Context,
+    index: usize,
+    w: &WaveLive,
+    bytes_per_sec: f64,
+) -> WaveView {
     let members: Vec<&MailboxView> = live.mailboxes.iter().filter(|m| m.wave == w.name).collect();
-    let count = |f: &dyn Fn(&MailboxView) -> bool| u32::try_from(members.iter().filter(|m| f(m)).count()).unwrap_or(u32::MAX);
+    let count = |f: &dyn Fn(&MailboxView) -> bool| {
+        u32::try_from(members.iter().filter(|m| f(m)).count()).unwrap_or(u32::MAX)
+    };
     let bytes: u64 = members.iter().map(|m| m.bytes).sum();
-    let active = matches!(w.phase, WavePhase::PreSyncing | WavePhase::DeltaSyncing | WavePhase::Verifying);
-    #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "forecast")]
+    let active = matches!(
+        w.phase,
+        WavePhase::PreSyncing | WavePhase::DeltaSyncing | WavePhase::Verifying
+    );
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "forecast"
+    )]
     let eta_secs = (active && bytes_per_sec > 0.0).then(|| (bytes as f64 / bytes_per_sec) as u64);
     WaveView {
         name: w.name.clone(),
@@ -269,7 +343,12 @@ fn wave_view(live: &Live, ctx: &Context, index: usize, w: &WaveLive, bytes_per_s
         reason: w.reason.clone(),
         owner: ctx.plan.waves[index].owner.clone(),
         mailboxes: count(&|_| true),
-        done: count(&|m| matches!(m.phase, MailboxPhase::Verified | MailboxPhase::PreSynced | MailboxPhase::Skipped)),
+        done: count(&|m| {
+            matches!(
+                m.phase,
+                MailboxPhase::Verified | MailboxPhase::PreSynced | MailboxPhase::Skipped
+            )
+        }),
         verified: count(&|m| m.phase == MailboxPhase::Verified),
         failed: count(&|m| m.phase == MailboxPhase::Failed),
         messages: members.iter().map(|m| m.copied).sum(),

@@ -30,22 +30,37 @@ pub struct Reversed {
 /// Connection faults, refusals, a copy that does not read back equal.
 pub async fn reverse_mailbox(ctx: &Context, mailbox: &Mailbox) -> Result<Reversed> {
     let mut src = Connection::open(&ctx.plan.source, &mailbox.source, ctx.metrics.clone()).await?;
-    let mut dst = Connection::open(&ctx.plan.destination, &mailbox.destination, ctx.metrics.clone()).await?;
+    let mut dst = Connection::open(
+        &ctx.plan.destination,
+        &mailbox.destination,
+        ctx.metrics.clone(),
+    )
+    .await?;
     let mut done = Reversed::default();
     for folder in ctx.journal.folders(&mailbox.source)? {
         let dst_wire = dst.wire_name(&folder.dst_path);
         let status = dst.open_folder(&dst_wire, true).await?;
-        let metas = if status.exists > 0 { dst.fetch_meta("1:*").await? } else { Vec::new() };
+        let metas = if status.exists > 0 {
+            dst.fetch_meta("1:*").await?
+        } else {
+            Vec::new()
+        };
         let rows = ctx.journal.folder_messages(&mailbox.source, &folder.path)?;
         let mut claimed: HashSet<u32> = rows
             .iter()
-            .filter(|r| r.state == MessageState::Copied && r.dst_uidvalidity == Some(status.uidvalidity))
+            .filter(|r| {
+                r.state == MessageState::Copied && r.dst_uidvalidity == Some(status.uidvalidity)
+            })
             .filter_map(|r| r.dst_uid)
             .collect();
-        claimed.extend(ctx.journal.reversed(&mailbox.source, &folder.path, status.uidvalidity)?);
+        claimed.extend(
+            ctx.journal
+                .reversed(&mailbox.source, &folder.path, status.uidvalidity)?,
+        );
 
         let src_wire = src.wire_name(&folder.path);
-        let new: Vec<&crate::imap::MessageMeta> = metas.iter().filter(|m| !claimed.contains(&m.uid)).collect();
+        let new: Vec<&crate::imap::MessageMeta> =
+            metas.iter().filter(|m| !claimed.contains(&m.uid)).collect();
         for meta in new {
             let mut body = Vec::new();
             dst.fetch_bodies(&[meta.uid], |_, b| {
@@ -55,7 +70,14 @@ pub async fn reverse_mailbox(ctx: &Context, mailbox: &Mailbox) -> Result<Reverse
             .await?;
             let hash = hash_message(&body);
             let placed = src
-                .append_batch(&src_wire, &[Outgoing { bytes: &body, flags: &meta.flags, internal_date: meta.internal_date }])
+                .append_batch(
+                    &src_wire,
+                    &[Outgoing {
+                        bytes: &body,
+                        flags: &meta.flags,
+                        internal_date: meta.internal_date,
+                    }],
+                )
                 .await?;
             let src_uid = placed.first().copied().flatten();
             if let Some(uid) = src_uid {
@@ -69,7 +91,10 @@ pub async fn reverse_mailbox(ctx: &Context, mailbox: &Mailbox) -> Result<Reverse
                 if back.as_deref() != Some(hash.canonical.as_str()) {
                     return Err(EngineError::Other(
                         Category::ChecksumMismatch,
-                        format!("{}: message copied back to source UID {uid} reads back different", folder.path),
+                        format!(
+                            "{}: message copied back to source UID {uid} reads back different",
+                            folder.path
+                        ),
                     ));
                 }
                 // The copy is now also a forward pair, so a later delta sync
@@ -83,16 +108,31 @@ pub async fn reverse_mailbox(ctx: &Context, mailbox: &Mailbox) -> Result<Reverse
                     flags: meta.flags.clone(),
                     internal_date: meta.internal_date.map(|d| d.to_rfc3339()),
                 };
-                let ids = ctx.journal.record_intents(&mailbox.source, &folder.path, meta.uid, &[intent])?;
-                ctx.journal.mark_copied(&[(ids[0], Some(meta.uid))], status.uidvalidity)?;
+                let ids = ctx.journal.record_intents(
+                    &mailbox.source,
+                    &folder.path,
+                    meta.uid,
+                    &[intent],
+                )?;
+                ctx.journal
+                    .mark_copied(&[(ids[0], Some(meta.uid))], status.uidvalidity)?;
             }
-            ctx.journal.record_reversed(&mailbox.source, &folder.path, status.uidvalidity, meta.uid, src_uid, &hash.canonical)?;
+            ctx.journal.record_reversed(
+                &mailbox.source,
+                &folder.path,
+                status.uidvalidity,
+                meta.uid,
+                src_uid,
+                &hash.canonical,
+            )?;
             done.copied_back += 1;
         }
 
         let changed: Vec<(i64, u32, Vec<String>)> = rows
             .iter()
-            .filter(|r| r.state == MessageState::Copied && r.dst_uidvalidity == Some(status.uidvalidity))
+            .filter(|r| {
+                r.state == MessageState::Copied && r.dst_uidvalidity == Some(status.uidvalidity)
+            })
             .filter_map(|r| {
                 let meta = metas.iter().find(|m| Some(m.uid) == r.dst_uid)?;
                 (meta.flags != r.flags).then(|| (r.id, r.src_uid, meta.flags.clone()))

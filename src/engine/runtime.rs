@@ -9,6 +9,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::context::{Context, Progress};
+
 use super::gates::{GateKeeper, Stage, Verdict, WaveFigures, held_reason};
 use super::handle::{Handle, Reply, Request};
 use super::live::Live;
@@ -25,7 +26,7 @@ pub const TICK: Duration = Duration::from_millis(500);
 /// The engine shared by its tasks.
 pub struct Engine {
     pub ctx: Arc<Context>,
-    pub(super) live: Mutex<Live>,
+    pub(super) live: Arc<Mutex<Live>>,
     pub(super) gates: Mutex<GateKeeper>,
     /// Woken by commands, so waiting loops re-check at once.
     pub(super) wake: Notify,
@@ -58,16 +59,22 @@ impl Engine {
         metrics: Arc<Metrics>,
         options: RunOptions,
     ) -> Result<(Handle, Arc<Engine>, JoinHandle<()>), crate::journal::JournalError> {
-        let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-        let ctx = Context::new(plan.clone(), journal.clone(), metrics).with_progress(progress_tx);
-        super::sync::register(&ctx, &plan.mailboxes)?;
+        let probe = Context::new(plan.clone(), journal.clone(), metrics.clone());
+        super::sync::register(&probe, &plan.mailboxes)?;
         for w in &plan.waves {
             journal.ensure_wave(&w.name)?;
         }
-        let live = Live::load(&ctx)?;
+        let live = Arc::new(Mutex::new(Live::load(&probe)?));
+        let sink = live.clone();
+        let ctx =
+            Context::new(plan.clone(), journal.clone(), metrics).with_listener(move |event| {
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .apply(event);
+            });
         let engine = Arc::new(Engine {
             ctx: Arc::new(ctx),
-            live: Mutex::new(live),
+            live,
             gates: Mutex::new(GateKeeper::default()),
             wake: Notify::new(),
             external_gates: Mutex::new(Vec::new()),
@@ -75,12 +82,6 @@ impl Engine {
         let (snap_tx, snap_rx) = watch::channel(None::<Snapshot>);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Request>(64);
 
-        let e = engine.clone();
-        tokio::spawn(async move {
-            while let Some(event) = progress_rx.recv().await {
-                e.live().apply(&event);
-            }
-        });
         let e = engine.clone();
         tokio::spawn(async move {
             loop {
@@ -107,13 +108,21 @@ impl Engine {
                 e.run_waves(options).await;
             }
         });
-        Ok((Handle { snapshots: snap_rx, commands: cmd_tx }, engine, scheduler))
+        Ok((
+            Handle {
+                snapshots: snap_rx,
+                commands: cmd_tx,
+            },
+            engine,
+            scheduler,
+        ))
     }
 
     /// Checks a command against the action table, applies it, and audits
     /// the decision either way.
     pub fn handle(self: &Arc<Self>, caller: &Caller, action: &Action) -> Reply {
-        let decision = allowed(action.kind(), caller.role).and_then(|()| self.apply(caller, action));
+        let decision =
+            allowed(action.kind(), caller.role).and_then(|()| self.apply(caller, action));
         let entry = AuditEntry {
             at: crate::journal::now(),
             uid: caller.uid,
@@ -121,12 +130,18 @@ impl Engine {
             role: caller.role.as_str().to_owned(),
             action: spec(action.kind()).name.to_owned(),
             arguments: action.arguments(),
-            decision: if decision.is_ok() { "accepted".into() } else { "refused".into() },
+            decision: if decision.is_ok() {
+                "accepted".into()
+            } else {
+                "refused".into()
+            },
             reason: decision.as_ref().err().cloned(),
         };
         if let Err(e) = self.ctx.journal.audit(&entry) {
             tracing::error!("audit write failed: {e}");
-            return Reply::refused(format!("the audit log cannot be written ({e}); nothing was done"));
+            return Reply::refused(format!(
+                "the audit log cannot be written ({e}); nothing was done"
+            ));
         }
         tracing::info!(user = %caller.user, role = %caller.role, action = entry.action, decision = entry.decision, "operator command");
         self.wake.notify_waiters();
@@ -153,10 +168,14 @@ impl Engine {
                     .map_or_else(|| "no wave".to_owned(), |w| w.name.clone());
                 let reason = format!("halted by {} at {}", caller.user, now.format("%H:%MZ"));
                 journal.set_flag("halted", &reason).map_err(journal_err)?;
-                journal.event("halt", Some(&next), None, &reason).map_err(journal_err)?;
+                journal
+                    .event("halt", Some(&next), None, &reason)
+                    .map_err(journal_err)?;
                 live.halted = Some(reason);
                 live.state = EngineState::Halted;
-                Ok(format!("halted: wave {next} starts nothing new until resumed"))
+                Ok(format!(
+                    "halted: wave {next} starts nothing new until resumed"
+                ))
             }
             Action::Resume => {
                 let mut live = self.live();
@@ -164,7 +183,9 @@ impl Engine {
                     return Err("nothing is halted".into());
                 }
                 journal.set_flag("halted", "").map_err(journal_err)?;
-                journal.event("resume", None, None, &format!("resumed by {}", caller.user)).map_err(journal_err)?;
+                journal
+                    .event("resume", None, None, &format!("resumed by {}", caller.user))
+                    .map_err(journal_err)?;
                 live.halted = None;
                 live.state = EngineState::Running;
                 Ok("resumed".into())
@@ -179,16 +200,31 @@ impl Engine {
                 if reason.trim().is_empty() {
                     return Err("an extension needs a reason".into());
                 }
-                journal.add_extension(*minutes, reason, &caller.user).map_err(journal_err)?;
+                journal
+                    .add_extension(*minutes, reason, &caller.user)
+                    .map_err(journal_err)?;
                 let mut live = self.live();
                 live.extensions = journal.extensions().map_err(journal_err)?;
-                let end = live.window(&self.ctx).map(|(_, e)| e.format("%Y-%m-%d %H:%MZ").to_string()).unwrap_or_default();
+                let end = live
+                    .window(&self.ctx)
+                    .map(|(_, e)| e.format("%Y-%m-%d %H:%MZ").to_string())
+                    .unwrap_or_default();
                 journal
-                    .event("extend", None, None, &format!("window extended {minutes} min by {}: {reason}; ends {end}", caller.user))
+                    .event(
+                        "extend",
+                        None,
+                        None,
+                        &format!(
+                            "window extended {minutes} min by {}: {reason}; ends {end}",
+                            caller.user
+                        ),
+                    )
                     .map_err(journal_err)?;
                 Ok(format!("maintenance window now ends {end}"))
             }
-            Action::PauseMailbox { mailbox } | Action::SkipMailbox { mailbox } | Action::RetryMailbox { mailbox } => {
+            Action::PauseMailbox { mailbox }
+            | Action::SkipMailbox { mailbox }
+            | Action::RetryMailbox { mailbox } => {
                 if self.ctx.plan.mailbox(mailbox).is_none() {
                     return Err(format!("the plan has no mailbox {mailbox}"));
                 }
@@ -209,7 +245,14 @@ impl Engine {
                     }
                 };
                 journal.set_phase(mailbox, phase).map_err(journal_err)?;
-                journal.event("mailbox", None, Some(mailbox), &format!("{word} by {}", caller.user)).map_err(journal_err)?;
+                journal
+                    .event(
+                        "mailbox",
+                        None,
+                        Some(mailbox),
+                        &format!("{word} by {}", caller.user),
+                    )
+                    .map_err(journal_err)?;
                 if let Some(m) = live.mailbox_mut(mailbox) {
                     m.phase = phase;
                 }
@@ -221,9 +264,16 @@ impl Engine {
                 };
                 let phase = self.live().waves[index].phase;
                 if !matches!(phase, WavePhase::CutOver | WavePhase::Done) {
-                    return Err(format!("wave {wave} is {}; only a cut-over wave can be rolled back", phase.as_str()));
+                    return Err(format!(
+                        "wave {wave} is {}; only a cut-over wave can be rolled back",
+                        phase.as_str()
+                    ));
                 }
-                self.set_wave(index, WavePhase::CutOver, Some(format!("rolling back (asked by {})", caller.user)));
+                self.set_wave(
+                    index,
+                    WavePhase::CutOver,
+                    Some(format!("rolling back (asked by {})", caller.user)),
+                );
                 let e = self.clone();
                 tokio::spawn(async move { e.rollback(index).await });
                 Ok(format!("rollback of wave {wave} started"))
@@ -245,7 +295,11 @@ impl Engine {
         }
         let text = reason.clone().unwrap_or_else(|| phase.as_str().to_owned());
         tracing::info!(wave = %name, phase = phase.as_str(), "{text}");
-        if let Err(e) = self.ctx.journal.set_wave_phase(&name, phase.as_str(), &text) {
+        if let Err(e) = self
+            .ctx
+            .journal
+            .set_wave_phase(&name, phase.as_str(), &text)
+        {
             tracing::error!("journal write failed: {e}");
         }
     }
@@ -281,7 +335,10 @@ impl Engine {
             .collect();
         let (mailboxes, verified) = (
             members.len(),
-            members.iter().filter(|m| m.phase == MailboxPhase::Verified).count(),
+            members
+                .iter()
+                .filter(|m| m.phase == MailboxPhase::Verified)
+                .count(),
         );
         let remaining_bytes = members.iter().map(|m| m.bytes).sum();
         drop(live);
@@ -314,14 +371,18 @@ impl Engine {
     pub(super) fn check_gates(&self, index: usize, stage: Stage) -> Vec<Verdict> {
         let figures = self.figures(index);
         let window = self.live().window(&self.ctx);
-        let verdicts = self.gates.lock().unwrap_or_else(PoisonError::into_inner).evaluate(
-            &self.ctx.metrics,
-            &self.ctx.plan.thresholds,
-            window,
-            chrono::Utc::now(),
-            stage,
-            &figures,
-        );
+        let verdicts = self
+            .gates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .evaluate(
+                &self.ctx.metrics,
+                &self.ctx.plan.thresholds,
+                window,
+                chrono::Utc::now(),
+                stage,
+                &figures,
+            );
         self.live().waves[index].gates.clone_from(&verdicts);
         verdicts
     }
@@ -334,7 +395,12 @@ impl Engine {
     /// Records a progress-independent mailbox error (seen in the war room).
     pub(super) fn note_error(&self, category: Category, mailbox: &str, text: &str) {
         self.ctx.metrics.error(category, mailbox, "", text);
-        self.ctx.emit(Progress::Retry { mailbox: mailbox.to_owned(), category, text: text.to_owned(), attempt: 0 });
+        self.ctx.emit(Progress::Retry {
+            mailbox: mailbox.to_owned(),
+            category,
+            text: text.to_owned(),
+            attempt: 0,
+        });
     }
 
     /// A one-line reason for a wave held at its gates.

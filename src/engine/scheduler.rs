@@ -40,7 +40,8 @@ impl Engine {
             }
             let presync_ahead = self.ctx.plan.presync_ahead as usize;
             for next in index + 1..=(index + presync_ahead).min(count - 1) {
-                if !ahead.contains_key(&next) && self.live().waves[next].phase == WavePhase::Planned {
+                if !ahead.contains_key(&next) && self.live().waves[next].phase == WavePhase::Planned
+                {
                     let e = self.clone();
                     ahead.insert(next, tokio::spawn(async move { e.presync(next).await }));
                 }
@@ -54,7 +55,11 @@ impl Engine {
             let mut live = self.live();
             live.state = EngineState::Finished;
         }
-        if let Err(e) = self.ctx.journal.event("engine", None, None, "every wave reached an end") {
+        if let Err(e) = self
+            .ctx
+            .journal
+            .event("engine", None, None, "every wave reached an end")
+        {
             tracing::error!("journal write failed: {e}");
         }
         if !options.exit_when_finished {
@@ -84,7 +89,12 @@ impl Engine {
 
     fn presynced(&self, index: usize) -> bool {
         self.active_mailboxes(index).iter().all(|m| {
-            self.ctx.journal.mailbox(&m.source).ok().flatten().is_some_and(|r| r.presynced)
+            self.ctx
+                .journal
+                .mailbox(&m.source)
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.presynced)
         })
     }
 
@@ -97,9 +107,17 @@ impl Engine {
         }
         self.set_wave(index, WavePhase::PreSyncing, None);
         let mailboxes = self.active_mailboxes(index);
-        let run = MailboxRun { copy: true, verify: false };
+        let run = MailboxRun {
+            copy: true,
+            verify: false,
+        };
         let (report, _) = run_all(self.ctx.clone(), mailboxes, run).await;
-        let reason = (report.failed > 0).then(|| format!("{} mailbox(es) failed pre-sync; retried at delta sync", report.failed));
+        let reason = (report.failed > 0).then(|| {
+            format!(
+                "{} mailbox(es) failed pre-sync; retried at delta sync",
+                report.failed
+            )
+        });
         self.set_wave(index, WavePhase::PreSynced, reason);
     }
 
@@ -117,27 +135,52 @@ impl Engine {
                 self.wait_unhalted(index).await;
                 self.set_wave(index, WavePhase::DeltaSyncing, None);
                 let mailboxes = self.unverified(index);
-                run_all(self.ctx.clone(), mailboxes.clone(), MailboxRun { copy: true, verify: false }).await;
+                run_all(
+                    self.ctx.clone(),
+                    mailboxes.clone(),
+                    MailboxRun {
+                        copy: true,
+                        verify: false,
+                    },
+                )
+                .await;
                 self.wait_unhalted(index).await;
                 self.set_wave(index, WavePhase::Verifying, None);
-                let (_, results) =
-                    run_all(self.ctx.clone(), mailboxes, MailboxRun { copy: false, verify: true }).await;
+                let (_, results) = run_all(
+                    self.ctx.clone(),
+                    mailboxes,
+                    MailboxRun {
+                        copy: false,
+                        verify: true,
+                    },
+                )
+                .await;
                 let mismatched: Vec<String> = results
                     .iter()
-                    .filter(|r| r.error.as_ref().is_some_and(|e| e.0 == Category::ChecksumMismatch))
+                    .filter(|r| {
+                        r.error
+                            .as_ref()
+                            .is_some_and(|e| e.0 == Category::ChecksumMismatch)
+                    })
                     .map(|r| r.mailbox.clone())
                     .collect();
                 if !mismatched.is_empty() {
                     self.set_wave(
                         index,
                         WavePhase::Failed,
-                        Some(format!("validation failed for {}: see `cutover manifest`", mismatched.join(", "))),
+                        Some(format!(
+                            "validation failed for {}: see `cutover manifest`",
+                            mismatched.join(", ")
+                        )),
                     );
                     self.pause_for_retry().await;
                     continue;
                 }
                 let verdicts = self.check_gates(index, Stage::BeforeCutover);
-                let only_unverified = verdicts.iter().filter(|v| v.1.is_some()).all(|v| v.0 == "verified");
+                let only_unverified = verdicts
+                    .iter()
+                    .filter(|v| v.1.is_some())
+                    .all(|v| v.0 == "verified");
                 if verdicts.iter().any(|v| v.0 == "verified" && v.1.is_some()) && only_unverified {
                     self.set_wave(index, WavePhase::Held, Self::held(&verdicts));
                     self.pause_for_retry().await;
@@ -157,12 +200,20 @@ impl Engine {
                                 m.cutover = true;
                             }
                         }
-                        self.set_wave(index, WavePhase::CutOver, Some(format!("{} mailboxes switched", entries.len())));
+                        self.set_wave(
+                            index,
+                            WavePhase::CutOver,
+                            Some(format!("{} mailboxes switched", entries.len())),
+                        );
                         break;
                     }
                     Err(e) => {
                         self.note_error(e.category(), "", &e.to_string());
-                        self.set_wave(index, WavePhase::Held, Some(format!("held: cutover failed: {e}")));
+                        self.set_wave(
+                            index,
+                            WavePhase::Held,
+                            Some(format!("held: cutover failed: {e}")),
+                        );
                         self.pause_for_retry().await;
                     }
                 }
@@ -187,7 +238,11 @@ impl Engine {
             if waiting.is_empty() {
                 break;
             }
-            self.set_wave(index, WavePhase::CutOver, Some(format!("waiting: {}", waiting.join("; "))));
+            self.set_wave(
+                index,
+                WavePhase::CutOver,
+                Some(format!("waiting: {}", waiting.join("; "))),
+            );
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         if self.live().waves[index].phase == WavePhase::CutOver {
@@ -197,15 +252,19 @@ impl Engine {
 
     /// Mailboxes of the wave not yet verified (all of them on the first pass).
     fn unverified(&self, index: usize) -> Vec<crate::plan::Mailbox> {
-        let live = self.live();
-        let verified: std::collections::HashSet<&str> = live
+        let verified: std::collections::HashSet<String> = self
+            .live()
             .mailboxes
             .iter()
             .filter(|m| m.phase == MailboxPhase::Verified)
-            .map(|m| m.source.as_str())
+            .map(|m| m.source.clone())
             .collect();
         let all = self.active_mailboxes(index);
-        let pending: Vec<_> = all.iter().filter(|m| !verified.contains(m.source.as_str())).cloned().collect();
+        let pending: Vec<_> = all
+            .iter()
+            .filter(|m| !verified.contains(m.source.as_str()))
+            .cloned()
+            .collect();
         if pending.is_empty() { all } else { pending }
     }
 
@@ -223,12 +282,18 @@ impl Engine {
             match Self::held(&verdicts) {
                 None => return true,
                 Some(reason) => {
-                    if stage == Stage::BeforeCutover && verdicts.iter().any(|v| v.0 == "verified" && v.1.is_some()) {
+                    if stage == Stage::BeforeCutover
+                        && verdicts.iter().any(|v| v.0 == "verified" && v.1.is_some())
+                    {
                         self.set_wave(index, WavePhase::Held, Some(reason));
                         self.pause_for_retry().await;
                         return false;
                     }
-                    let closed: Vec<&str> = verdicts.iter().filter(|v| v.1.is_some()).map(|v| v.0.as_str()).collect();
+                    let closed: Vec<&str> = verdicts
+                        .iter()
+                        .filter(|v| v.1.is_some())
+                        .map(|v| v.0.as_str())
+                        .collect();
                     let (phase, old) = {
                         let live = self.live();
                         (live.waves[index].phase, live.waves[index].reason.clone())
@@ -251,7 +316,8 @@ impl Engine {
     /// the flags flip back and the rollback hook runs.
     pub async fn rollback(self: Arc<Self>, index: usize) {
         let wave = self.ctx.plan.waves[index].clone();
-        let mailboxes: Vec<crate::plan::Mailbox> = self.ctx.plan.wave_mailboxes(index).cloned().collect();
+        let mailboxes: Vec<crate::plan::Mailbox> =
+            self.ctx.plan.wave_mailboxes(index).cloned().collect();
         let mut copied_back = 0;
         for m in &mailboxes {
             let mut attempt = 0;
@@ -267,7 +333,11 @@ impl Engine {
                     }
                     Err(e) => {
                         self.note_error(e.category(), &m.source, &e.to_string());
-                        self.set_wave(index, WavePhase::CutOver, Some(format!("rollback failed at {}: {e}", m.source)));
+                        self.set_wave(
+                            index,
+                            WavePhase::CutOver,
+                            Some(format!("rollback failed at {}: {e}", m.source)),
+                        );
                         return;
                     }
                 }
@@ -275,7 +345,11 @@ impl Engine {
         }
         for m in &mailboxes {
             if let Err(e) = self.ctx.journal.set_cutover(&m.source, false) {
-                self.set_wave(index, WavePhase::CutOver, Some(format!("rollback failed: {e}")));
+                self.set_wave(
+                    index,
+                    WavePhase::CutOver,
+                    Some(format!("rollback failed: {e}")),
+                );
                 return;
             }
             if let Some(view) = self.live().mailbox_mut(&m.source) {
@@ -295,7 +369,9 @@ impl Engine {
         self.set_wave(
             index,
             WavePhase::RolledBack,
-            Some(format!("{copied_back} message(s) received after cutover copied back to the source")),
+            Some(format!(
+                "{copied_back} message(s) received after cutover copied back to the source"
+            )),
         );
     }
 }

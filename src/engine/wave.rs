@@ -57,7 +57,10 @@ impl WavePhase {
     }
 
     pub fn parse(s: &str) -> WavePhase {
-        WavePhase::ALL.into_iter().find(|p| p.as_str() == s).unwrap_or(WavePhase::Planned)
+        WavePhase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .unwrap_or(WavePhase::Planned)
     }
 
     /// Phases a restarted engine leaves alone.

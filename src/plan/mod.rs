@@ -21,7 +21,7 @@ pub use diagnostic::{Diagnostic, line_column};
 pub use folders::{FolderMap, glob_match};
 pub use secret::Secret;
 pub use types::{Concurrency, FolderRename, FolderRules, Roles, Thresholds};
-pub use validate::load;
+pub use validate::{load, load_without_secrets};
 
 /// Why a plan could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,20 @@ pub const DEFAULT_WAVE: &str = "all";
 /// [`PlanError::Read`] when the file cannot be read, [`PlanError::Invalid`]
 /// with every problem found otherwise.
 pub fn load(path: &Path) -> Result<Plan, PlanError> {
+    load_with(path, true)
+}
+
+/// Reads and validates a plan without reading its secrets: for commands that
+/// only talk to a running engine or read the journal (`ctl`, `attach`,
+/// `manifest`), which must work without the servers' passwords.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_without_secrets(path: &Path) -> Result<Plan, PlanError> {
+    load_with(path, false)
+}
+
+fn load_with(path: &Path, read_secrets: bool) -> Result<Plan, PlanError> {
     let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
         path: path.to_path_buf(),
         source,
@@ -42,7 +56,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanError> {
         }
     };
     let base = path.parent().unwrap_or(Path::new("."));
-    let plan = build(raw, path, base, &mut diags);
+    let plan = build(raw, path, base, read_secrets, &mut diags);
     if diags.found.is_empty() {
         Ok(plan)
     } else {
@@ -60,12 +74,24 @@ fn parse_hint(message: &str) -> Option<String> {
     }
 }
 
-fn build(raw: RawPlan, path: &Path, base: &Path, diags: &mut Diagnostics<'_>) -> Plan {
+fn build(
+    raw: RawPlan,
+    path: &Path,
+    base: &Path,
+    read_secrets: bool,
+    diags: &mut Diagnostics<'_>,
+) -> Plan {
     if raw.name.get_ref().trim().is_empty() {
         diags.at(raw.name.span(), "the plan needs a name", None);
     }
-    let source = endpoint(&raw.source, Side::Source, base, diags);
-    let destination = endpoint(&raw.destination, Side::Destination, base, diags);
+    let source = endpoint(&raw.source, Side::Source, base, read_secrets, diags);
+    let destination = endpoint(
+        &raw.destination,
+        Side::Destination,
+        base,
+        read_secrets,
+        diags,
+    );
     check_concurrency(&raw, diags);
 
     let tenants = tenants(&raw, diags);
@@ -152,6 +178,7 @@ fn endpoint(
     raw: &RawEndpoint,
     side: Side,
     base: &Path,
+    read_secrets: bool,
     diags: &mut Diagnostics<'_>,
 ) -> Option<Endpoint> {
     let host = raw.host.get_ref().trim().to_owned();
@@ -196,7 +223,7 @@ fn endpoint(
     let port = raw
         .port
         .unwrap_or(if security == Security::Tls { 993 } else { 143 });
-    let auth = auth(&raw.auth, side, base, diags)?;
+    let auth = auth(&raw.auth, side, base, read_secrets, diags)?;
     Some(Endpoint {
         side,
         host,
@@ -208,7 +235,13 @@ fn endpoint(
     })
 }
 
-fn auth(raw: &RawAuth, side: Side, base: &Path, diags: &mut Diagnostics<'_>) -> Option<Auth> {
+fn auth(
+    raw: &RawAuth,
+    side: Side,
+    base: &Path,
+    read_secrets: bool,
+    diags: &mut Diagnostics<'_>,
+) -> Option<Auth> {
     match raw.mode.get_ref().as_str() {
         "user" => {
             let Some(file) = &raw.passwords_file else {
@@ -219,6 +252,11 @@ fn auth(raw: &RawAuth, side: Side, base: &Path, diags: &mut Diagnostics<'_>) -> 
                 );
                 return None;
             };
+            if !read_secrets {
+                return Some(Auth::User {
+                    passwords: HashMap::new(),
+                });
+            }
             match secret::passwords_file(&resolve(base, file.get_ref())) {
                 Ok(passwords) => Some(Auth::User { passwords }),
                 Err(e) => {
@@ -248,7 +286,11 @@ fn auth(raw: &RawAuth, side: Side, base: &Path, diags: &mut Diagnostics<'_>) -> 
                     return None;
                 }
             };
-            let password = password(raw, base, diags)?;
+            let password = if read_secrets {
+                password(raw, base, diags)?
+            } else {
+                secret::Secret::new(String::new())
+            };
             Some(Auth::Master {
                 user: user.get_ref().clone(),
                 method,
