@@ -83,7 +83,12 @@ impl Journal {
             .prepare("SELECT name, phase, reason, cutover_at FROM waves")
             .map_err(|e| self.wrap(e))?;
         stmt.query_map([], |r| {
-            Ok(WaveRow { name: r.get(0)?, phase: r.get(1)?, reason: r.get(2)?, cutover_at: r.get(3)? })
+            Ok(WaveRow {
+                name: r.get(0)?,
+                phase: r.get(1)?,
+                reason: r.get(2)?,
+                cutover_at: r.get(3)?,
+            })
         })
         .and_then(Iterator::collect)
         .map_err(|e| self.wrap(e))
@@ -163,9 +168,16 @@ impl Journal {
         let mut stmt = conn
             .prepare("SELECT at, minutes, reason, user FROM window_extensions ORDER BY id")
             .map_err(|e| self.wrap(e))?;
-        stmt.query_map([], |r| Ok(Extension { at: r.get(0)?, minutes: r.get(1)?, reason: r.get(2)?, user: r.get(3)? }))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.wrap(e))
+        stmt.query_map([], |r| {
+            Ok(Extension {
+                at: r.get(0)?,
+                minutes: r.get(1)?,
+                reason: r.get(2)?,
+                user: r.get(3)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| self.wrap(e))
     }
 
     /// # Errors
@@ -184,16 +196,23 @@ impl Journal {
     /// The read failed.
     pub fn flag(&self, name: &str) -> Result<Option<String>> {
         let conn = self.lock();
-        conn.query_row("SELECT value FROM flags WHERE name = ?1", [name], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.wrap(e))
+        conn.query_row("SELECT value FROM flags WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| self.wrap(e))
     }
 
     /// Destination messages already copied back to the source by a rollback.
     ///
     /// # Errors
     /// The read failed.
-    pub fn reversed(&self, mailbox: &str, folder: &str, dst_uidvalidity: u32) -> Result<HashSet<u32>> {
+    pub fn reversed(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        dst_uidvalidity: u32,
+    ) -> Result<HashSet<u32>> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare("SELECT dst_uid FROM reverse_messages WHERE mailbox = ?1 AND folder = ?2 AND dst_uidvalidity = ?3")

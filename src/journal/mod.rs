@@ -18,8 +18,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
-pub use folders::FolderRow;
 pub use control_state::{AuditEntry, Extension, WaveRow};
+pub use folders::FolderRow;
 pub use mailboxes::{MailboxPhase, MailboxRow};
 pub use messages::{Intent, MessageRow, MessageState};
 
