@@ -22,17 +22,43 @@ pub fn socket_path(journal: &Path) -> PathBuf {
     journal.with_extension("sock")
 }
 
-/// Binds the socket (mode 0660), replacing a stale file left by a crash.
+/// Binds the socket (mode 0660, owned by `group` when given), replacing a
+/// stale file left by a crash. Members of the group may connect; what they
+/// may do is still decided by their uid and the plan's roles.
 ///
 /// # Errors
-/// The socket cannot be bound.
-pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+/// The socket cannot be bound, or the group does not exist.
+pub fn bind(path: &Path, group: Option<&str>) -> std::io::Result<UnixListener> {
     if path.exists() {
         std::fs::remove_file(path)?;
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    if let Some(group) = group {
+        let gid = group_id(group)
+            .ok_or_else(|| std::io::Error::other(format!("control-group {group:?} does not exist")))?;
+        std::os::unix::fs::chown(path, None, Some(gid))?;
+        // Group members must also reach the socket through its folder.
+        if let Some(dir) = path.parent() {
+            let mode = std::fs::metadata(dir)?.permissions().mode();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o010))?;
+            std::os::unix::fs::chown(dir, None, Some(gid))?;
+        }
+    }
     Ok(listener)
+}
+
+/// Looks a group up by name.
+fn group_id(name: &str) -> Option<u32> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: all buffers are valid for the given lengths; result is checked.
+    let rc = unsafe {
+        libc::getgrnam_r(cname.as_ptr(), &raw mut grp, buf.as_mut_ptr().cast(), buf.len(), &raw mut result)
+    };
+    (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
 }
 
 /// Serves clients until the listener fails.

@@ -60,6 +60,7 @@ pub struct Plan {
     pub window: Option<MaintenanceWindow>,
     pub roles: Roles,
     pub presync_ahead: u32,
+    pub control_group: Option<String>,
 }
 
 impl Plan {

@@ -35,6 +35,9 @@ pub struct RawPlan {
     pub roles: Roles,
     #[serde(default)]
     pub presync_ahead: Option<u32>,
+    /// Unix group given access to the control socket (mode 0660).
+    #[serde(default)]
+    pub control_group: Option<Spanned<String>>,
 }
 
 /// One IMAP server as the plan names it.

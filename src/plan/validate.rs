@@ -142,6 +142,7 @@ fn build(
         window,
         roles: raw.roles,
         presync_ahead: raw.presync_ahead.unwrap_or(1),
+        control_group: raw.control_group.map(toml::Spanned::into_inner),
     }
 }
 
