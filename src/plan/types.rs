@@ -110,7 +110,7 @@ fn default_batch() -> usize {
     64
 }
 fn default_batch_bytes() -> usize {
-    16 * 1024 * 1024
+    4 * 1024 * 1024
 }
 
 impl Default for Concurrency {
