@@ -39,6 +39,10 @@ pub enum CtlCommand {
     Retry { mailbox: String },
     /// Roll a cut-over wave back.
     Rollback { wave: String },
+    /// Tick a runbook step (its check runs first when it has one).
+    Tick { wave: String, step: u32 },
+    /// Reopen a runbook step.
+    Untick { wave: String, step: u32 },
     /// Print who the engine thinks you are.
     Whoami,
 }
@@ -111,6 +115,8 @@ pub async fn run(
         CtlCommand::Skip { mailbox } => Action::SkipMailbox { mailbox },
         CtlCommand::Retry { mailbox } => Action::RetryMailbox { mailbox },
         CtlCommand::Rollback { wave } => Action::Rollback { wave },
+        CtlCommand::Tick { wave, step } => Action::TickStep { wave, step },
+        CtlCommand::Untick { wave, step } => Action::UntickStep { wave, step },
     };
     match client.ask(&ClientMessage::Command { action }).await? {
         ServerMessage::Reply { reply, caller } => {

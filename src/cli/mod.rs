@@ -3,6 +3,7 @@
 mod check;
 mod ctl;
 mod exit;
+mod handoff;
 mod logging;
 mod manifest;
 mod rollback;
@@ -118,6 +119,14 @@ pub enum Command {
     },
     /// Roll a cut-over wave back (through the running engine if there is one).
     Rollback { plan: PathBuf, wave: String },
+    /// Write the helpdesk hand-off (CSV and Markdown) for a wave.
+    Handoff {
+        plan: PathBuf,
+        wave: String,
+        /// Folder for the files (default: <state dir>/handoff).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Print the stored manifest(s) as JSON.
     Manifest {
         plan: PathBuf,
@@ -206,6 +215,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         } => runtime.block_on(ctl::run(&plan, &state_dir, socket.as_deref(), command)),
         Command::Rollback { plan, wave } => {
             runtime.block_on(rollback::run(&plan, &state_dir, &wave))
+        }
+        Command::Handoff { plan, wave, out } => {
+            handoff::run(&plan, &state_dir, &wave, out.as_deref())
         }
         Command::Manifest {
             plan,

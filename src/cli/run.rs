@@ -51,7 +51,10 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
     };
     let (handle, _engine, scheduler) =
         Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
-    let listener = socket::bind(&socket::socket_path(&journal_path), plan.control_group.as_deref())?;
+    let listener = socket::bind(
+        &socket::socket_path(&journal_path),
+        plan.control_group.as_deref(),
+    )?;
     tokio::spawn(socket::serve(listener, handle.clone(), plan.roles.clone()));
     tracing::info!(plan = %plan.name, "engine started");
 

@@ -40,6 +40,8 @@ pub enum ActionKind {
     SkipMailbox,
     RetryMailbox,
     Rollback,
+    TickStep,
+    UntickStep,
 }
 
 /// One row of the action table.
@@ -116,6 +118,22 @@ pub const ACTIONS: &[ActionSpec] = &[
         key: 'R',
         summary: "roll a wave back: reverse delta sync, then flip its cutover flags back",
     },
+    ActionSpec {
+        kind: ActionKind::TickStep,
+        name: "tick",
+        least_role: Role::Operator,
+        dangerous: false,
+        key: 'x',
+        summary: "tick a runbook step (runs its check first, when it has one)",
+    },
+    ActionSpec {
+        kind: ActionKind::UntickStep,
+        name: "untick",
+        least_role: Role::Operator,
+        dangerous: true,
+        key: 'X',
+        summary: "reopen a runbook step",
+    },
 ];
 
 /// The table row of an action kind.
@@ -162,6 +180,8 @@ pub enum Action {
     SkipMailbox { mailbox: String },
     RetryMailbox { mailbox: String },
     Rollback { wave: String },
+    TickStep { wave: String, step: u32 },
+    UntickStep { wave: String, step: u32 },
 }
 
 impl Action {
@@ -174,6 +194,8 @@ impl Action {
             Action::SkipMailbox { .. } => ActionKind::SkipMailbox,
             Action::RetryMailbox { .. } => ActionKind::RetryMailbox,
             Action::Rollback { .. } => ActionKind::Rollback,
+            Action::TickStep { .. } => ActionKind::TickStep,
+            Action::UntickStep { .. } => ActionKind::UntickStep,
         }
     }
 
@@ -186,6 +208,9 @@ impl Action {
             | Action::SkipMailbox { mailbox }
             | Action::RetryMailbox { mailbox } => mailbox.clone(),
             Action::Rollback { wave } => wave.clone(),
+            Action::TickStep { wave, step } | Action::UntickStep { wave, step } => {
+                format!("{wave} step {step}")
+            }
         }
     }
 }

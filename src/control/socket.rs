@@ -35,8 +35,9 @@ pub fn bind(path: &Path, group: Option<&str>) -> std::io::Result<UnixListener> {
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     if let Some(group) = group {
-        let gid = group_id(group)
-            .ok_or_else(|| std::io::Error::other(format!("control-group {group:?} does not exist")))?;
+        let gid = group_id(group).ok_or_else(|| {
+            std::io::Error::other(format!("control-group {group:?} does not exist"))
+        })?;
         std::os::unix::fs::chown(path, None, Some(gid))?;
         // Group members must also reach the socket through its folder.
         if let Some(dir) = path.parent() {
@@ -56,7 +57,13 @@ fn group_id(name: &str) -> Option<u32> {
     let mut result: *mut libc::group = std::ptr::null_mut();
     // SAFETY: all buffers are valid for the given lengths; result is checked.
     let rc = unsafe {
-        libc::getgrnam_r(cname.as_ptr(), &raw mut grp, buf.as_mut_ptr().cast(), buf.len(), &raw mut result)
+        libc::getgrnam_r(
+            cname.as_ptr(),
+            &raw mut grp,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &raw mut result,
+        )
     };
     (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
 }

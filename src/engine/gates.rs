@@ -18,6 +18,8 @@ use crate::telemetry::{Metrics, Op};
 pub enum Stage {
     BeforeDelta,
     BeforeCutover,
+    /// After the flags flipped: what must agree before the wave is done.
+    AfterCutover,
 }
 
 /// Figures about the wave that the metrics cannot know.

@@ -29,11 +29,12 @@ mod cutover;
 mod gates;
 mod live;
 mod rollback;
+mod runbook;
 mod runtime;
 mod scheduler;
 pub mod wave;
 
 pub use gates::{GateKeeper, Stage, WaveFigures, held_reason};
 pub use rollback::reverse_mailbox;
-pub use runtime::{Engine, RunOptions, TICK};
+pub use runtime::{Engine, ExternalGate, RunOptions, TICK};
 pub use wave::WavePhase;

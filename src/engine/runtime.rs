@@ -31,8 +31,12 @@ pub struct Engine {
     /// Woken by commands, so waiting loops re-check at once.
     pub(super) wake: Notify,
     /// Extra gates from outside the engine (DNS, alarms, runbook), per wave.
-    pub external_gates: Mutex<Vec<Box<dyn Fn(&str) -> Vec<(String, String)> + Send + Sync>>>,
+    pub external_gates: Mutex<Vec<ExternalGate>>,
 }
+
+/// A check from outside the engine: given a wave and a stage, the closed
+/// gates as (gate, reason).
+pub type ExternalGate = Box<dyn Fn(&str, Stage) -> Vec<(String, String)> + Send + Sync>;
 
 /// Options of a run.
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +106,7 @@ impl Engine {
                 let _ = request.reply.send(reply);
             }
         });
+        engine.start_checks();
         let e = engine.clone();
         let scheduler = tokio::spawn(async move {
             if options.schedule {
@@ -166,6 +171,7 @@ impl Engine {
                     .iter()
                     .find(|w| !w.phase.is_final() && w.phase != WavePhase::CutOver)
                     .map_or_else(|| "no wave".to_owned(), |w| w.name.clone());
+                self.narrowed(caller, &next, |r| &r.halt)?;
                 let reason = format!("halted by {} at {}", caller.user, now.format("%H:%MZ"));
                 journal.set_flag("halted", &reason).map_err(journal_err)?;
                 journal
@@ -199,6 +205,15 @@ impl Engine {
                 }
                 if reason.trim().is_empty() {
                     return Err("an extension needs a reason".into());
+                }
+                let running = self
+                    .live()
+                    .waves
+                    .iter()
+                    .find(|w| !w.phase.is_final())
+                    .map(|w| w.name.clone());
+                if let Some(wave) = running {
+                    self.narrowed(caller, &wave, |r| &r.extend)?;
                 }
                 journal
                     .add_extension(*minutes, reason, &caller.user)
@@ -258,6 +273,33 @@ impl Engine {
                 }
                 Ok(format!("{mailbox} {word}"))
             }
+            Action::TickStep { wave, step } => {
+                let done = self.tick(caller, wave, *step)?;
+                journal
+                    .event(
+                        "runbook",
+                        Some(wave),
+                        None,
+                        &format!("{done} by {}", caller.user),
+                    )
+                    .map_err(journal_err)?;
+                Ok(done)
+            }
+            Action::UntickStep { wave, step } => {
+                self.may_tick(caller, wave, *step)?;
+                journal
+                    .set_step_done(wave, *step, None)
+                    .map_err(journal_err)?;
+                journal
+                    .event(
+                        "runbook",
+                        Some(wave),
+                        None,
+                        &format!("step {step} reopened by {}", caller.user),
+                    )
+                    .map_err(journal_err)?;
+                Ok(format!("step {step} of wave {wave} reopened"))
+            }
             Action::Rollback { wave } => {
                 let Some(index) = self.ctx.plan.wave_index(wave) else {
                     return Err(format!("the plan has no wave {wave}"));
@@ -278,6 +320,36 @@ impl Engine {
                 tokio::spawn(async move { e.rollback(index).await });
                 Ok(format!("rollback of wave {wave} started"))
             }
+        }
+    }
+
+    /// A wave's runbook may narrow who holds a decision right: when its list
+    /// is not empty, the caller must be on it (`owner` names the wave's owner).
+    fn narrowed(
+        &self,
+        caller: &Caller,
+        wave: &str,
+        list: impl Fn(&crate::plan::DecisionRights) -> &Vec<String>,
+    ) -> Result<(), String> {
+        let Some(index) = self.ctx.plan.wave_index(wave) else {
+            return Ok(());
+        };
+        let plan_wave = &self.ctx.plan.waves[index];
+        let allowed = list(&plan_wave.decision_rights);
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        let owner = plan_wave.owner.as_deref();
+        let listed = allowed.iter().any(|who| {
+            who == &caller.user || (who == "owner" && owner == Some(caller.user.as_str()))
+        });
+        if listed {
+            Ok(())
+        } else {
+            Err(format!(
+                "wave {wave}'s runbook gives this decision to {} only",
+                allowed.join(", ")
+            ))
         }
     }
 
@@ -316,7 +388,7 @@ impl Engine {
     }
 
     /// Gate figures for a wave from the live state.
-    pub(super) fn figures(&self, index: usize) -> WaveFigures {
+    pub(super) fn figures(&self, index: usize, stage: Stage) -> WaveFigures {
         let live = self.live();
         let name = &self.ctx.plan.waves[index].name;
         let members: Vec<_> = live
@@ -342,13 +414,14 @@ impl Engine {
         );
         let remaining_bytes = members.iter().map(|m| m.bytes).sum();
         drop(live);
-        let external = self
+        let mut external: Vec<(String, String)> = self
             .external_gates
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .flat_map(|g| g(name))
+            .flat_map(|g| g(name, stage))
             .collect();
+        external.extend(self.runbook_gate(index, stage));
         WaveFigures {
             mailboxes,
             verified,
@@ -369,7 +442,7 @@ impl Engine {
 
     /// Evaluates the wave's gates at a stage and stores the verdicts.
     pub(super) fn check_gates(&self, index: usize, stage: Stage) -> Vec<Verdict> {
-        let figures = self.figures(index);
+        let figures = self.figures(index, stage);
         let window = self.live().window(&self.ctx);
         let verdicts = self
             .gates

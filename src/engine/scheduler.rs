@@ -229,10 +229,9 @@ impl Engine {
                 return;
             }
             let waiting: Vec<String> = self
-                .figures(index)
+                .figures(index, Stage::AfterCutover)
                 .external
                 .into_iter()
-                .filter(|(gate, _)| gate.starts_with("after-cutover"))
                 .map(|(_, reason)| reason)
                 .collect();
             if waiting.is_empty() {

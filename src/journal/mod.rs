@@ -12,6 +12,7 @@ mod folders;
 mod mailboxes;
 mod messages;
 mod schema;
+mod steps;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -22,6 +23,7 @@ pub use control_state::{AuditEntry, Extension, WaveRow};
 pub use folders::FolderRow;
 pub use mailboxes::{MailboxPhase, MailboxRow};
 pub use messages::{Intent, MessageRow, MessageState};
+pub use steps::StepRow;
 
 /// A journal failure: the database could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]

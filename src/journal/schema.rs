@@ -104,6 +104,19 @@ const STEPS: &[&str] = &[
         canonical TEXT NOT NULL,
         PRIMARY KEY (mailbox, folder, dst_uidvalidity, dst_uid)
     );",
+    // 3: runbook steps.
+    "CREATE TABLE steps (
+        wave TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,
+        ticked_by TEXT,
+        ticked_at TEXT,
+        check_exit INTEGER,
+        check_output TEXT,
+        checked_at TEXT,
+        PRIMARY KEY (wave, step)
+    );",
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -20,7 +20,9 @@ use chrono::{DateTime, Utc};
 pub use diagnostic::{Diagnostic, line_column};
 pub use folders::{FolderMap, glob_match};
 pub use secret::Secret;
-pub use types::{Concurrency, FolderRename, FolderRules, Roles, Thresholds};
+pub use types::{
+    ClientSteps, Concurrency, DecisionRights, FolderRename, FolderRules, Handoff, Roles, Thresholds,
+};
 pub use validate::{load, load_without_secrets};
 
 /// Why a plan could not be loaded.
@@ -61,6 +63,7 @@ pub struct Plan {
     pub roles: Roles,
     pub presync_ahead: u32,
     pub control_group: Option<String>,
+    pub handoff: Handoff,
 }
 
 impl Plan {
@@ -169,8 +172,50 @@ pub struct Mailbox {
 pub struct Wave {
     pub name: String,
     pub owner: Option<String>,
+    pub contact: Option<String>,
     pub cutover_hook: Option<String>,
     pub rollback_hook: Option<String>,
+    pub steps: Vec<Step>,
+    pub decision_rights: DecisionRights,
+    pub planned_at: Option<DateTime<Utc>>,
+}
+
+/// When in a wave's life a playbook step must be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStage {
+    BeforeDelta,
+    BeforeCutover,
+    AfterCutover,
+}
+
+impl StepStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStage::BeforeDelta => "before-delta",
+            StepStage::BeforeCutover => "before-cutover",
+            StepStage::AfterCutover => "after-cutover",
+        }
+    }
+}
+
+/// Who may tick a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepWho {
+    /// Anyone with at least this role (`lead` or `operator`).
+    Role(String),
+    /// This Unix user only.
+    User(String),
+}
+
+/// One playbook step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub title: String,
+    pub stage: StepStage,
+    pub who: StepWho,
+    pub check: Option<String>,
+    pub check_interval_secs: u64,
 }
 
 /// The window promised to customers for user-visible changes.

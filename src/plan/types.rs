@@ -35,6 +35,8 @@ pub struct RawPlan {
     pub roles: Roles,
     #[serde(default)]
     pub presync_ahead: Option<u32>,
+    #[serde(default)]
+    pub handoff: Option<Handoff>,
     /// Unix group given access to the control socket (mode 0660).
     #[serde(default)]
     pub control_group: Option<Spanned<String>>,
@@ -182,6 +184,70 @@ pub struct RawWave {
     /// Command run after a rollback, with the same arguments.
     #[serde(default)]
     pub rollback_hook: Option<String>,
+    /// How to reach the owner during the cutover.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// The playbook: steps people tick, at a stage of the wave.
+    #[serde(default, rename = "step")]
+    pub steps: Vec<RawStep>,
+    /// Narrows who may halt this wave or extend the window while it runs:
+    /// user names, or `owner` for the wave's owner. The action table's
+    /// least role still applies.
+    #[serde(default)]
+    pub decision_rights: Option<DecisionRights>,
+    /// When the wave is planned to cut over, for the helpdesk hand-off.
+    #[serde(default)]
+    pub planned_at: Option<String>,
+}
+
+/// One playbook step of a wave.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RawStep {
+    pub title: Spanned<String>,
+    /// `before-delta`, `before-cutover` or `after-cutover`.
+    pub stage: Spanned<String>,
+    /// Who may tick it: a role (`lead`, `operator`) or `user:NAME`.
+    pub who: Spanned<String>,
+    /// A command whose exit status 0 means the step is done.
+    #[serde(default)]
+    pub check: Option<String>,
+    #[serde(default)]
+    pub check_interval_secs: Option<u64>,
+}
+
+/// Per-wave narrowing of the action table's decision rights.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DecisionRights {
+    #[serde(default)]
+    pub halt: Vec<String>,
+    #[serde(default)]
+    pub extend: Vec<String>,
+}
+
+/// What the helpdesk hand-off tells users to change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Handoff {
+    #[serde(default)]
+    pub imap_host: String,
+    #[serde(default)]
+    pub smtp_host: String,
+    #[serde(default)]
+    pub webmail_url: String,
+    /// Steps per client kind (desktop, mobile, webmail); `{imap-host}`,
+    /// `{smtp-host}` and `{webmail-url}` are filled in.
+    #[serde(default, rename = "client")]
+    pub clients: Vec<ClientSteps>,
+}
+
+/// Reconfiguration steps for one kind of mail client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ClientSteps {
+    pub kind: String,
+    pub steps: Vec<String>,
 }
 
 /// Limits that hold the next wave when crossed.

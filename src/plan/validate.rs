@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use toml::Spanned;
 
 use super::diagnostic::Diagnostics;
-use super::types::{RawAuth, RawEndpoint, RawPlan};
+use super::types::{DecisionRights, RawAuth, RawEndpoint, RawPlan, RawWave, Roles};
 use super::{
     Auth, Endpoint, Mailbox, MaintenanceWindow, MasterMethod, Plan, PlanError, Security, Side,
-    Tenant, Wave, csv_rows, secret,
+    Step, StepStage, StepWho, Tenant, Wave, csv_rows, secret,
 };
 
 /// Name of the wave that holds every mailbox when a plan declares none.
@@ -99,18 +99,17 @@ fn build(
         vec![Wave {
             name: DEFAULT_WAVE.into(),
             owner: None,
+            contact: None,
             cutover_hook: None,
             rollback_hook: None,
+            steps: Vec::new(),
+            decision_rights: DecisionRights::default(),
+            planned_at: None,
         }]
     } else {
         raw.waves
             .iter()
-            .map(|w| Wave {
-                name: w.name.get_ref().clone(),
-                owner: w.owner.clone(),
-                cutover_hook: w.cutover_hook.clone(),
-                rollback_hook: w.rollback_hook.clone(),
-            })
+            .map(|w| wave(w, &raw.roles, diags))
             .collect()
     };
     let mut seen_waves = HashSet::new();
@@ -143,6 +142,7 @@ fn build(
         roles: raw.roles,
         presync_ahead: raw.presync_ahead.unwrap_or(1),
         control_group: raw.control_group.map(toml::Spanned::into_inner),
+        handoff: raw.handoff.unwrap_or_default(),
     }
 }
 
@@ -558,5 +558,95 @@ fn check_thresholds(raw: &RawPlan, diags: &mut Diagnostics<'_>) {
             "thresholds.window-secs must be at least 1",
             None,
         );
+    }
+}
+
+fn wave(raw: &RawWave, roles: &Roles, diags: &mut Diagnostics<'_>) -> Wave {
+    let known = |user: &str| {
+        roles
+            .lead
+            .iter()
+            .chain(&roles.operator)
+            .chain(&roles.viewer)
+            .any(|u| u == user)
+    };
+    if let Some(owner) = &raw.owner {
+        if !known(owner) {
+            diags.at(
+                raw.name.span(),
+                format!(
+                    "wave {} is owned by {owner}, who has no role in [roles]",
+                    raw.name.get_ref()
+                ),
+                Some("add the owner to [roles] lead or operator"),
+            );
+        }
+    }
+    let mut steps = Vec::new();
+    for step in &raw.steps {
+        let stage = match step.stage.get_ref().as_str() {
+            "before-delta" => StepStage::BeforeDelta,
+            "before-cutover" => StepStage::BeforeCutover,
+            "after-cutover" => StepStage::AfterCutover,
+            other => {
+                diags.at(
+                    step.stage.span(),
+                    format!("unknown stage {other:?}"),
+                    Some("use before-delta, before-cutover or after-cutover"),
+                );
+                continue;
+            }
+        };
+        let who = match step.who.get_ref().as_str() {
+            role @ ("lead" | "operator") => StepWho::Role(role.to_owned()),
+            other => match other.strip_prefix("user:") {
+                Some(user) if known(user) => StepWho::User(user.to_owned()),
+                Some(user) => {
+                    diags.at(
+                        step.who.span(),
+                        format!("{user} has no role in [roles]"),
+                        None,
+                    );
+                    continue;
+                }
+                None => {
+                    diags.at(
+                        step.who.span(),
+                        format!("unknown step owner {other:?}"),
+                        Some("use lead, operator or user:NAME"),
+                    );
+                    continue;
+                }
+            },
+        };
+        steps.push(Step {
+            title: step.title.get_ref().clone(),
+            stage,
+            who,
+            check: step.check.clone(),
+            check_interval_secs: step.check_interval_secs.unwrap_or(60).max(1),
+        });
+    }
+    let planned_at = raw.planned_at.as_ref().and_then(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| {
+                diags.at(
+                    raw.name.span(),
+                    format!("wave {} planned-at {t:?}: {e}", raw.name.get_ref()),
+                    Some("RFC 3339 in UTC, e.g. 2026-12-05T22:00:00Z"),
+                );
+            })
+            .ok()
+    });
+    Wave {
+        name: raw.name.get_ref().clone(),
+        owner: raw.owner.clone(),
+        contact: raw.contact.clone(),
+        cutover_hook: raw.cutover_hook.clone(),
+        rollback_hook: raw.rollback_hook.clone(),
+        steps,
+        decision_rights: raw.decision_rights.clone().unwrap_or_default(),
+        planned_at,
     }
 }
