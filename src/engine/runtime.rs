@@ -441,7 +441,7 @@ impl Engine {
     }
 
     /// Evaluates the wave's gates at a stage and stores the verdicts.
-    pub(super) fn check_gates(&self, index: usize, stage: Stage) -> Vec<Verdict> {
+    pub fn check_gates(&self, index: usize, stage: Stage) -> Vec<Verdict> {
         let figures = self.figures(index, stage);
         let window = self.live().window(&self.ctx);
         let verdicts = self
