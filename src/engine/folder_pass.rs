@@ -27,7 +27,6 @@ pub struct FolderJob {
 /// What one pass did.
 #[derive(Debug, Default)]
 pub struct FolderOutcome {
-    pub unchanged: bool,
     pub copied: u64,
     pub bytes: u64,
     pub flags_updated: u64,
@@ -42,7 +41,24 @@ struct Staged {
     intent: Intent,
 }
 
-/// Runs one pass over `job`.
+/// Asks the source for one STATUS and says whether the folder needs a
+/// pass: `None` when nothing changed since the last complete pass, else the
+/// figures to pass on to [`sync_folder`].
+///
+/// # Errors
+/// Connection faults and journal failures.
+pub async fn needs_pass(
+    ctx: &Context,
+    mailbox: &str,
+    job: &FolderJob,
+    src: &mut Connection,
+) -> Result<Option<FolderStatus>> {
+    let previous = ctx.journal.folder(mailbox, &job.path)?;
+    let status = src.status(&job.src_wire).await?;
+    Ok((!previous.as_ref().is_some_and(|p| unchanged(p, &status))).then_some(status))
+}
+
+/// Runs one pass over `job`, whose STATUS figures [`needs_pass`] returned.
 ///
 /// # Errors
 /// Connection faults (the caller retries; intents keep the pass safe) and
@@ -51,18 +67,10 @@ pub async fn sync_folder(
     ctx: &Context,
     mailbox: &str,
     job: &FolderJob,
+    status: FolderStatus,
     src: &mut Connection,
     dst: &mut Connection,
 ) -> Result<FolderOutcome> {
-    let previous = ctx.journal.folder(mailbox, &job.path)?;
-    let status = src.status(&job.src_wire).await?;
-    if previous.as_ref().is_some_and(|p| unchanged(p, &status)) {
-        return Ok(FolderOutcome {
-            unchanged: true,
-            ..FolderOutcome::default()
-        });
-    }
-
     let src_status = src.open_folder(&job.src_wire, true).await?;
     let metas = if src_status.exists > 0 {
         src.fetch_meta("1:*").await?

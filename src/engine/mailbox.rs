@@ -15,7 +15,7 @@ use crate::telemetry::Category;
 
 use super::context::{Context, Counters, Progress};
 use super::error::{EngineError, Result};
-use super::folder_pass::{FolderJob, FolderOutcome, sync_folder};
+use super::folder_pass::{FolderJob, FolderOutcome, needs_pass, sync_folder};
 use super::manifest::Manifest;
 use super::verify::verify_mailbox;
 
@@ -139,65 +139,61 @@ async fn attempt_mailbox(
         let jobs = folder_jobs(ctx, &mut src, &mut dst).await?;
         refused = copy_folders(ctx, mailbox, jobs, (src, dst)).await?;
         ctx.journal.set_presynced(&mailbox.source)?;
+        if !run.verify {
+            return Ok(copied_only(mailbox, &refused));
+        }
         (src, dst) = connect_pair(ctx, mailbox).await?;
     }
     let result = if run.verify {
-        enter(ctx, mailbox, MailboxPhase::Verifying)?;
-        let manifest = verify_mailbox(ctx, mailbox, &mut src, &mut dst).await?;
-        let error = if let Some((_, category, text)) = refused.first() {
-            Some((
-                *category,
-                format!(
-                    "{} message(s) refused by the destination; first: {text}",
-                    refused.len()
-                ),
-            ))
-        } else if manifest.verified {
-            None
-        } else {
-            let problems = manifest.problems();
-            Some((
-                Category::ChecksumMismatch,
-                format!(
-                    "{} problem(s); first: {}",
-                    problems.len(),
-                    problems.first().cloned().unwrap_or_default()
-                ),
-            ))
-        };
-        let phase = if error.is_none() {
-            MailboxPhase::Verified
-        } else {
-            MailboxPhase::Failed
-        };
-        MailboxResult {
-            mailbox: mailbox.source.clone(),
-            phase,
-            error,
-            manifest: Some(manifest),
-        }
+        verified(ctx, mailbox, &refused, &mut src, &mut dst).await?
     } else {
-        let error = refused.first().map(|(_, c, t)| {
-            (
-                *c,
-                format!("{} message(s) refused; first: {t}", refused.len()),
-            )
-        });
-        let phase = if error.is_none() {
-            MailboxPhase::PreSynced
-        } else {
-            MailboxPhase::Failed
-        };
-        MailboxResult {
-            mailbox: mailbox.source.clone(),
-            phase,
-            error,
-            manifest: None,
-        }
+        copied_only(mailbox, &refused)
     };
     src.logout().await;
     dst.logout().await;
     Ok(result)
+}
+
+/// The end of a copy without validation.
+fn copied_only(mailbox: &Mailbox, refused: &[(u32, Category, String)]) -> MailboxResult {
+    let error = refused
+        .first()
+        .map(|(_, c, t)| (*c, format!("{} message(s) refused; first: {t}", refused.len())));
+    MailboxResult {
+        mailbox: mailbox.source.clone(),
+        phase: if error.is_none() { MailboxPhase::PreSynced } else { MailboxPhase::Failed },
+        error,
+        manifest: None,
+    }
+}
+
+/// Validates the mailbox; refusals during the copy outrank the manifest.
+async fn verified(
+    ctx: &Context,
+    mailbox: &Mailbox,
+    refused: &[(u32, Category, String)],
+    src: &mut Connection,
+    dst: &mut Connection,
+) -> Result<MailboxResult> {
+    enter(ctx, mailbox, MailboxPhase::Verifying)?;
+    let manifest = verify_mailbox(ctx, mailbox, src, dst).await?;
+    let error = if let Some((_, category, text)) = refused.first() {
+        Some((*category, format!("{} message(s) refused by the destination; first: {text}", refused.len())))
+    } else if manifest.verified {
+        None
+    } else {
+        let problems = manifest.problems();
+        Some((
+            Category::ChecksumMismatch,
+            format!("{} problem(s); first: {}", problems.len(), problems.first().cloned().unwrap_or_default()),
+        ))
+    };
+    Ok(MailboxResult {
+        mailbox: mailbox.source.clone(),
+        phase: if error.is_none() { MailboxPhase::Verified } else { MailboxPhase::Failed },
+        error,
+        manifest: Some(manifest),
+    })
 }
 
 fn enter(ctx: &Context, mailbox: &Mailbox, phase: MailboxPhase) -> Result<()> {
@@ -242,22 +238,26 @@ async fn folder_jobs(
     Ok(jobs)
 }
 
-/// Copies folders with up to `folders-per-mailbox` connection pairs; the
-/// first pair is the one already open.
+/// Copies the folders that changed, with up to `folders-per-mailbox`
+/// connection pairs. The first pair (already open) checks every folder with
+/// one STATUS first, so an unchanged mailbox costs no further logins.
 async fn copy_folders(
     ctx: &Context,
     mailbox: &Mailbox,
     jobs: Vec<FolderJob>,
     first: (Connection, Connection),
 ) -> Result<Vec<(u32, Category, String)>> {
-    let workers = ctx
-        .plan
-        .concurrency
-        .folders_per_mailbox
-        .min(jobs.len())
-        .max(1);
-    let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<_>>()));
-    let mut pairs = vec![Some(first)];
+    let (mut src, dst) = first;
+    let mut changed = VecDeque::new();
+    for job in jobs {
+        match needs_pass(ctx, &mailbox.source, &job, &mut src).await? {
+            Some(status) => changed.push_back((job, status)),
+            None => Counters::add(&ctx.counters.folders_unchanged, 1),
+        }
+    }
+    let workers = ctx.plan.concurrency.folders_per_mailbox.min(changed.len()).max(1);
+    let queue = Arc::new(Mutex::new(changed));
+    let mut pairs = vec![Some((src, dst))];
     pairs.resize_with(workers, || None);
     let tasks = pairs.into_iter().map(|pair| {
         let queue = queue.clone();
@@ -268,14 +268,11 @@ async fn copy_folders(
             };
             let mut refused = Vec::new();
             loop {
-                let Some(job) = queue.lock().await.pop_front() else {
+                let Some((job, status)) = queue.lock().await.pop_front() else {
                     break;
                 };
                 let outcome: FolderOutcome =
-                    sync_folder(ctx, &mailbox.source, &job, &mut src, &mut dst).await?;
-                if outcome.unchanged {
-                    Counters::add(&ctx.counters.folders_unchanged, 1);
-                }
+                    sync_folder(ctx, &mailbox.source, &job, status, &mut src, &mut dst).await?;
                 refused.extend(outcome.refused);
             }
             src.logout().await;
