@@ -22,6 +22,7 @@
 # Other environment knobs:
 #   CUTOVER_SRC_IMAPS_PORT=10993  CUTOVER_DST_IMAPS_PORT=20993
 #   CUTOVER_TESTBED_FSYNC=optimized   (mail_fsync; "never" is much faster)
+#   CUTOVER_TESTBED_MAX_MAIL=20M      (largest message the destination accepts)
 #   CUTOVER_TESTBED_MAIL_USER=vmail   (system user owning the mail, created if absent)
 #
 # `start` can be repeated: configs and user lists are regenerated, mail is kept,
@@ -34,6 +35,7 @@ ACTION=${1:-status}
 STATE=${2:-${CUTOVER_TESTBED_DIR:-/tmp/cutover-testbed}}
 NUSERS=${CUTOVER_TESTBED_USERS:-20}
 FSYNC=${CUTOVER_TESTBED_FSYNC:-optimized}
+MAX_MAIL=${CUTOVER_TESTBED_MAX_MAIL:-20M}
 MAIL_USER=${CUTOVER_TESTBED_MAIL_USER:-vmail}
 MASTER=master
 MASTER_PASS=masterpass
@@ -149,7 +151,7 @@ plugin {
   # 0 = unlimited; quotauser gets *:storage=200K from its passwd-file entry
   quota_rule = *:storage=0
   # APPEND/COPY of a single message above this size is refused
-  quota_max_mail_size = 20M
+  quota_max_mail_size = $MAX_MAIL
 }"
   fi
   [ -r /usr/share/dovecot/dh.pem ] && dh="ssl_dh = </usr/share/dovecot/dh.pem"

@@ -123,6 +123,13 @@ impl Engine {
         ))
     }
 
+    /// Builds a snapshot now (the tick does this on its own; benches and
+    /// one-off commands call it directly).
+    pub fn snapshot_now(&self) -> Snapshot {
+        let mut live = self.live();
+        live.snapshot(&self.ctx)
+    }
+
     /// Checks a command against the action table, applies it, and audits
     /// the decision either way.
     pub fn handle(self: &Arc<Self>, caller: &Caller, action: &Action) -> Reply {
