@@ -16,7 +16,10 @@ use cutover::plan::{Auth, Endpoint, MasterMethod, Secret, Security, Side};
 use cutover::telemetry::Metrics;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn source() -> Endpoint {
@@ -46,14 +49,28 @@ async fn raw_read(users: usize, parallel: usize) -> (u64, u64, f64) {
         let (slots, metrics) = (slots.clone(), metrics.clone());
         tokio::spawn(async move {
             let _slot = slots.acquire_owned().await;
-            let mut conn = Connection::open(&source(), &format!("user{n}"), metrics).await.expect("login");
+            let mut conn = Connection::open(&source(), &format!("user{n}"), metrics)
+                .await
+                .expect("login");
             let (mut messages, mut bytes) = (0u64, 0u64);
-            for folder in conn.list_folders().await.expect("list").into_iter().filter(|f| f.selectable) {
+            for folder in conn
+                .list_folders()
+                .await
+                .expect("list")
+                .into_iter()
+                .filter(|f| f.selectable)
+            {
                 let status = conn.open_folder(&folder.wire, true).await.expect("examine");
                 if status.exists == 0 {
                     continue;
                 }
-                let uids: Vec<u32> = conn.fetch_meta("1:*").await.expect("meta").iter().map(|m| m.uid).collect();
+                let uids: Vec<u32> = conn
+                    .fetch_meta("1:*")
+                    .await
+                    .expect("meta")
+                    .iter()
+                    .map(|m| m.uid)
+                    .collect();
                 conn.fetch_bodies(&uids, |_, body| {
                     messages += 1;
                     bytes += body.len() as u64;
@@ -76,7 +93,14 @@ async fn raw_read(users: usize, parallel: usize) -> (u64, u64, f64) {
 
 fn wipe_destination(users: usize) {
     let status = Command::new("python3")
-        .args(["scripts/make-corpus.py", "--port", "20143", "--users", &users.to_string(), "--wipe-only"])
+        .args([
+            "scripts/make-corpus.py",
+            "--port",
+            "20143",
+            "--users",
+            &users.to_string(),
+            "--wipe-only",
+        ])
         .status()
         .expect("make-corpus.py");
     assert!(status.success(), "wiping the destination failed");
@@ -96,11 +120,17 @@ fn timed(program: &str, args: &[&str], envs: &[(&str, &str)]) -> (f64, u64, bool
     let stderr = String::from_utf8_lossy(&output.stderr);
     let rss = stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     if !output.status.success() {
-        eprintln!("{program} failed:\n{}\n{stderr}", String::from_utf8_lossy(&output.stdout));
+        eprintln!(
+            "{program} failed:\n{}\n{stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
     (seconds, rss, output.status.success())
 }
@@ -116,7 +146,9 @@ fn plan_file(dir: &std::path::Path, users: usize, parallel: usize) -> std::path:
         parallel * 4
     );
     for n in 1..=users {
-        text.push_str(&format!("\n[[mailbox]]\nsource = \"user{n}\"\ntenant = \"bench\"\n"));
+        text.push_str(&format!(
+            "\n[[mailbox]]\nsource = \"user{n}\"\ntenant = \"bench\"\n"
+        ));
     }
     let path = dir.join("bench.toml");
     std::fs::write(&path, text).expect("write plan");
@@ -161,7 +193,10 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let (messages, bytes, read_secs) = runtime.block_on(raw_read(users, parallel));
-    println!("corpus: {users} mailboxes, {messages} messages, {:.0} MB", bytes as f64 / 1e6);
+    println!(
+        "corpus: {users} mailboxes, {messages} messages, {:.0} MB",
+        bytes as f64 / 1e6
+    );
     println!(
         "raw read (lower bound, {parallel} mailboxes at once): {read_secs:.1} s, {:.0} msg/s, {:.1} MB/s",
         rate(messages, read_secs),
@@ -174,7 +209,12 @@ fn main() {
     let log = dir.path().join("bench.log");
     let (secs, rss, ok) = timed(
         binary,
-        &["sync", plan.to_str().unwrap_or_default(), "--log-file", log.to_str().unwrap_or_default()],
+        &[
+            "sync",
+            plan.to_str().unwrap_or_default(),
+            "--log-file",
+            log.to_str().unwrap_or_default(),
+        ],
         &[("BENCH_PASS", "masterpass")],
     );
     let cutover_rate = rate(messages, secs);
@@ -189,12 +229,24 @@ fn main() {
         let _ = std::fs::remove_dir_all(dir.path().join("state"));
         timed(
             binary,
-            &["sync", plan.to_str().unwrap_or_default(), "--no-verify", "--log-file", log.to_str().unwrap_or_default()],
+            &[
+                "sync",
+                plan.to_str().unwrap_or_default(),
+                "--no-verify",
+                "--log-file",
+                log.to_str().unwrap_or_default(),
+            ],
             &[("BENCH_PASS", "masterpass")],
         )
     };
-    println!("cutover sync --no-verify (copy + hash, no read-back): {copy_secs:.1} s, {:.0} msg/s", rate(messages, copy_secs));
-    println!("ratio cutover/raw-read: {:.2}", cutover_rate / rate(messages, read_secs));
+    println!(
+        "cutover sync --no-verify (copy + hash, no read-back): {copy_secs:.1} s, {:.0} msg/s",
+        rate(messages, copy_secs)
+    );
+    println!(
+        "ratio cutover/raw-read: {:.2}",
+        cutover_rate / rate(messages, read_secs)
+    );
 
     if Command::new("mbsync").arg("--version").output().is_ok() {
         wipe_destination(users);

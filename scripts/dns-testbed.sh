@@ -28,7 +28,8 @@
 # as one argument (e.g. "10 mail" for MX), SERVER is ns1, ns2 or both (the
 # default). A record that does not exist yet is created.
 #
-# `reload` re-reads both zone files (after editing them by hand).
+# `reload` re-reads both zone files after a hand edit: the files become the truth
+# again, so records changed or created with `set` go back to what the files say.
 set -euo pipefail
 
 ACTION=${1:-status}
@@ -127,7 +128,7 @@ start_one() {
     if running "$server"; then return; fi
     rm -rf "$dir"
     write_config "$server"
-    "$(knotd_bin)" -c "$(conf "$server")" -d \
+    "$(knotd_bin)" -c "$(conf "$server")" -d 9>&- \
         || die "knotd for $server did not start; see $dir/knot.log"
 }
 

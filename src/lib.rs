@@ -7,11 +7,13 @@
 //! and the front ends built on them.
 
 pub mod control;
+pub mod dns;
 pub mod engine;
 pub mod imap;
 pub mod journal;
 pub mod plan;
 pub mod telemetry;
+pub mod tui;
 
 /// Where a plan's journal lives: `<state dir>/<plan name>.journal`.
 pub fn journal_path(state_dir: &std::path::Path, plan_name: &str) -> std::path::PathBuf {

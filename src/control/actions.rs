@@ -231,7 +231,9 @@ mod tests {
                     | ActionKind::Rollback => role == Role::Lead,
                     ActionKind::PauseMailbox
                     | ActionKind::SkipMailbox
-                    | ActionKind::RetryMailbox => role != Role::Viewer,
+                    | ActionKind::RetryMailbox
+                    | ActionKind::TickStep
+                    | ActionKind::UntickStep => role != Role::Viewer,
                 };
                 assert_eq!(
                     allowed(spec.kind, role).is_ok(),

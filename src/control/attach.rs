@@ -12,6 +12,7 @@ use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::actions::Action;
+use super::delta::Decoder;
 use super::protocol::{ClientMessage, ServerMessage};
 use crate::engine::{ConnectionState, Reply, Snapshot};
 
@@ -77,12 +78,23 @@ async fn session(
         return Some(());
     }
     let mut pending: VecDeque<oneshot::Sender<Reply>> = VecDeque::new();
+    let mut decoder = Decoder::default();
     loop {
         tokio::select! {
             next = lines.next_line() => match next {
                 Ok(Some(text)) => match serde_json::from_str::<ServerMessage>(&text) {
                     Ok(ServerMessage::Snapshot { snapshot }) => {
-                        let _ = snapshots.send(Some(*snapshot));
+                        let _ = snapshots.send(Some(decoder.full(*snapshot)));
+                    }
+                    Ok(ServerMessage::Update { update }) => {
+                        if let Some(s) = decoder.update(update) {
+                            let _ = snapshots.send(Some(s));
+                        }
+                    }
+                    Ok(ServerMessage::Alive { at }) => {
+                        if let Some(s) = decoder.alive(at) {
+                            let _ = snapshots.send(Some(s));
+                        }
                     }
                     Ok(ServerMessage::Reply { reply, .. }) => {
                         if let Some(tx) = pending.pop_front() {

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod attach;
 pub mod client;
+pub mod delta;
 pub mod identity;
 pub mod lock;
 pub mod protocol;

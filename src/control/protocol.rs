@@ -25,6 +25,10 @@ pub enum ClientMessage {
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum ServerMessage {
     Snapshot { snapshot: Box<Snapshot> },
+    /// What changed since the last message on a watch stream.
+    Update { update: super::delta::Update },
+    /// Nothing changed; the engine is alive and its data current at `at`.
+    Alive { at: chrono::DateTime<chrono::Utc> },
     Reply { reply: Reply, caller: Caller },
     Whoami { caller: Caller },
     Error { message: String },

@@ -9,6 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
+use super::delta::{Encoder, Frame};
 use super::identity::Caller;
 use super::protocol::{ClientMessage, ServerMessage};
 use crate::engine::Handle;
@@ -147,10 +148,13 @@ async fn client(stream: UnixStream, handle: Handle, caller: Caller) {
 /// dropped rather than allowed to hold the engine back.
 async fn watch(handle: Handle, tx: mpsc::Sender<String>) {
     let mut snapshots = handle.snapshots.clone();
+    let mut encoder = Encoder::default();
     loop {
-        let line = snapshots.borrow_and_update().clone().map(|s| {
-            encode(&ServerMessage::Snapshot {
-                snapshot: Box::new(s),
+        let line = snapshots.borrow_and_update().as_ref().map(|s| {
+            encode(&match encoder.next(s) {
+                Frame::Full(snapshot) => ServerMessage::Snapshot { snapshot },
+                Frame::Update(update) => ServerMessage::Update { update },
+                Frame::Alive(at) => ServerMessage::Alive { at },
             })
         });
         if let Some(line) = line {

@@ -17,10 +17,13 @@ pub enum Category {
     ChecksumMismatch,
     Journal,
     Protocol,
+    Dns,
+    Cloudwatch,
+    Webhook,
 }
 
 impl Category {
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 14] = [
         Category::Authentication,
         Category::Connection,
         Category::Tls,
@@ -32,6 +35,9 @@ impl Category {
         Category::ChecksumMismatch,
         Category::Journal,
         Category::Protocol,
+        Category::Dns,
+        Category::Cloudwatch,
+        Category::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,9 @@ impl Category {
             Category::ChecksumMismatch => "checksum-mismatch",
             Category::Journal => "journal",
             Category::Protocol => "protocol",
+            Category::Dns => "dns",
+            Category::Cloudwatch => "cloudwatch",
+            Category::Webhook => "webhook",
         }
     }
 

@@ -5,7 +5,15 @@
 //! survive a restart.
 
 mod category;
+pub mod cloudwatch;
+pub mod config;
 mod metrics;
+pub mod outputs;
+pub mod status_page;
+pub mod webhooks;
 
 pub use category::Category;
+pub use cloudwatch::AlarmState;
+pub use config::TelemetrySection;
 pub use metrics::{ErrorExample, LatencySummary, Metrics, Op};
+pub use outputs::{OutputState, OutputStatus, Outputs, start};

@@ -11,20 +11,20 @@
 //! gets accounts of its own: it wipes and refills them at its start and nobody
 //! else touches them. The testbed is started with `CUTOVER_TESTBED_USERS=40`.
 //!
-//! | account(s)      | owner                                                   |
-//! |-----------------|---------------------------------------------------------|
-//! | user1, user2    | sync_engine::full_copy_is_identical_and_manifest_verified |
-//! | user3           | sync_engine::rerun_copies_nothing                       |
-//! | user4           | sync_engine::delta_copies_new_mail_and_flag_changes     |
-//! | user5           | sync_engine::kill_9_at_random_moments_loses_and_duplicates_nothing |
-//! | user6, user7    | sync_engine::wrong_password_fails_one_mailbox_only (user7 bad) |
-//! | user8           | sync_engine::check_connect_reports_counts               |
-//! | user9           | sync_engine::tls_needs_the_ca_file                      |
-//! | user10..user12  | spare, reserved for sync_engine                         |
-//! | quotauser       | sync_engine::over_quota_is_refused_without_loss (only user with a quota) |
-//! | user13..user40  | other test files — not used here                        |
+//! | account(s)          | owner                                                         |
+//! |---------------------|---------------------------------------------------------------|
+//! | `user1`, `user2`    | `sync_engine::full_copy_is_identical_and_manifest_verified`   |
+//! | `user3`             | `sync_engine::rerun_copies_nothing`                           |
+//! | `user4`             | `sync_engine::delta_copies_new_mail_and_flag_changes`         |
+//! | `user5`             | `sync_engine::kill_9_at_random_moments_loses_and_duplicates_nothing` |
+//! | `user6`, `user7`    | `sync_engine::wrong_password_fails_one_mailbox_only` (`user7` gets the wrong password) |
+//! | `user8`             | `sync_engine::check_connect_reports_counts`                   |
+//! | `user9`             | `sync_engine::tls_needs_the_ca_file`                          |
+//! | `user10`..`user12`  | spare, reserved for `sync_engine`                             |
+//! | `quotauser`         | `sync_engine::over_quota_is_refused_without_loss` (the only account with a quota) |
+//! | `user13`..`user40`  | other test files (e.g. `waves.rs`) — never used by `sync_engine` |
 //!
-//! tests/plan_errors.rs needs no server and no account.
+//! `tests/plan_errors.rs` needs no server and no account.
 
 #![allow(dead_code)]
 
@@ -42,7 +42,7 @@ use serde_json::Value;
 /// Accounts the testbed creates (user1..userN).
 pub const TESTBED_USERS: u32 = 40;
 /// Longest any single child process (cutover or a script) may run.
-pub const CHILD_TIMEOUT: Duration = Duration::from_secs(600);
+pub const CHILD_TIMEOUT: Duration = Duration::from_mins(10);
 
 /// Master password environment variables, set on the cutover child only.
 pub const SRC_PASS_ENV: &str = "CUTOVER_TEST_SRC_PASS";
@@ -492,6 +492,18 @@ impl PlanBuilder {
         self
     }
 
+    /// STARTTLS on the plain ports of both sides, optionally trusting `ca_file`.
+    #[must_use]
+    pub fn starttls(mut self, ca_file: Option<&Path>) -> Self {
+        for side in [&mut self.source, &mut self.destination] {
+            side.security = "starttls";
+            side.ca_file = ca_file.map(Path::to_path_buf);
+        }
+        self.source.port = src_port();
+        self.destination.port = dst_port();
+        self
+    }
+
     /// Extra TOML appended to the plan (after the mailboxes).
     #[must_use]
     pub fn extra(mut self, toml: &str) -> Self {
@@ -543,7 +555,10 @@ impl PlanBuilder {
                 }
                 Auth::Users(list) => {
                     let path = root.join(file);
-                    let body: String = list.iter().map(|(l, p)| format!("{l} {p}\n")).collect();
+                    let body = list.iter().fold(String::new(), |mut body, (l, p)| {
+                        let _ = writeln!(body, "{l} {p}");
+                        body
+                    });
                     write_private(&path, &body);
                     let _ = writeln!(
                         text,
@@ -710,8 +725,10 @@ pub fn summary(out: &Output) -> Value {
         .into_iter()
         .rev()
         .find(|v| v["event"] == "summary")
-        .map(|v| v["summary"].clone())
-        .unwrap_or_else(|| panic!("no summary line in the --json output\n{}", describe(out)))
+        .map_or_else(
+            || panic!("no summary line in the --json output\n{}", describe(out)),
+            |v| v["summary"].clone(),
+        )
 }
 
 /// A counter from a summary.
