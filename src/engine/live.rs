@@ -302,6 +302,9 @@ impl Live {
             bytes_per_sec,
             copied,
             bytes,
+            dns: Vec::new(),
+            runbook: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 }

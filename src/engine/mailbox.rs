@@ -156,12 +156,19 @@ async fn attempt_mailbox(
 
 /// The end of a copy without validation.
 fn copied_only(mailbox: &Mailbox, refused: &[(u32, Category, String)]) -> MailboxResult {
-    let error = refused
-        .first()
-        .map(|(_, c, t)| (*c, format!("{} message(s) refused; first: {t}", refused.len())));
+    let error = refused.first().map(|(_, c, t)| {
+        (
+            *c,
+            format!("{} message(s) refused; first: {t}", refused.len()),
+        )
+    });
     MailboxResult {
         mailbox: mailbox.source.clone(),
-        phase: if error.is_none() { MailboxPhase::PreSynced } else { MailboxPhase::Failed },
+        phase: if error.is_none() {
+            MailboxPhase::PreSynced
+        } else {
+            MailboxPhase::Failed
+        },
         error,
         manifest: None,
     }
@@ -178,19 +185,33 @@ async fn verified(
     enter(ctx, mailbox, MailboxPhase::Verifying)?;
     let manifest = verify_mailbox(ctx, mailbox, src, dst).await?;
     let error = if let Some((_, category, text)) = refused.first() {
-        Some((*category, format!("{} message(s) refused by the destination; first: {text}", refused.len())))
+        Some((
+            *category,
+            format!(
+                "{} message(s) refused by the destination; first: {text}",
+                refused.len()
+            ),
+        ))
     } else if manifest.verified {
         None
     } else {
         let problems = manifest.problems();
         Some((
             Category::ChecksumMismatch,
-            format!("{} problem(s); first: {}", problems.len(), problems.first().cloned().unwrap_or_default()),
+            format!(
+                "{} problem(s); first: {}",
+                problems.len(),
+                problems.first().cloned().unwrap_or_default()
+            ),
         ))
     };
     Ok(MailboxResult {
         mailbox: mailbox.source.clone(),
-        phase: if error.is_none() { MailboxPhase::Verified } else { MailboxPhase::Failed },
+        phase: if error.is_none() {
+            MailboxPhase::Verified
+        } else {
+            MailboxPhase::Failed
+        },
         error,
         manifest: Some(manifest),
     })
@@ -255,7 +276,12 @@ async fn copy_folders(
             None => Counters::add(&ctx.counters.folders_unchanged, 1),
         }
     }
-    let workers = ctx.plan.concurrency.folders_per_mailbox.min(changed.len()).max(1);
+    let workers = ctx
+        .plan
+        .concurrency
+        .folders_per_mailbox
+        .min(changed.len())
+        .max(1);
     let queue = Arc::new(Mutex::new(changed));
     let mut pairs = vec![Some((src, dst))];
     pairs.resize_with(workers, || None);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::gates::Stage;
 use super::runtime::Engine;
+use super::snapshot::StepView;
 use crate::control::{Caller, Role};
 use crate::plan::{StepStage, StepWho};
 
@@ -76,6 +77,33 @@ impl Engine {
                 )
             })
             .collect()
+    }
+
+    /// Every wave's steps with their journaled state, for the snapshot.
+    pub(super) fn runbook_view(&self) -> Vec<StepView> {
+        let rows = self.ctx.journal.steps().unwrap_or_default();
+        let mut out = Vec::new();
+        for wave in &self.ctx.plan.waves {
+            for (i, step) in wave.steps.iter().enumerate() {
+                let index = u32::try_from(i).unwrap_or(0);
+                let row = rows.iter().find(|r| r.wave == wave.name && r.step == index);
+                out.push(StepView {
+                    wave: wave.name.clone(),
+                    step: index,
+                    title: step.title.clone(),
+                    stage: step.stage.as_str().to_owned(),
+                    owner: who_text(&step.who),
+                    done: row.is_some_and(|r| r.done),
+                    ticked_by: row.and_then(|r| r.ticked_by.clone()),
+                    ticked_at: row.and_then(|r| r.ticked_at.clone()),
+                    check: step.check.clone(),
+                    check_exit: row.and_then(|r| r.check_exit),
+                    check_output: row.and_then(|r| r.check_output.clone()),
+                    checked_at: row.and_then(|r| r.checked_at.clone()),
+                });
+            }
+        }
+        out
     }
 
     /// Whether `caller` may tick or untick a step; the refusal in words.

@@ -32,6 +32,8 @@ pub struct Engine {
     pub(super) wake: Notify,
     /// Extra gates from outside the engine (DNS, alarms, runbook), per wave.
     pub external_gates: Mutex<Vec<ExternalGate>>,
+    /// The DNS watcher's latest record states, when the plan watches DNS.
+    pub(super) dns: Option<watch::Receiver<Vec<crate::dns::RecordStatus>>>,
 }
 
 /// A check from outside the engine: given a wave and a stage, the closed
@@ -82,6 +84,15 @@ impl Engine {
             gates: Mutex::new(GateKeeper::default()),
             wake: Notify::new(),
             external_gates: Mutex::new(Vec::new()),
+            dns: plan
+                .dns
+                .clone()
+                .filter(|d| !d.records.is_empty())
+                .map(|section| {
+                    let watcher =
+                        crate::dns::Watcher::new(section, Arc::new(crate::dns::SystemClock));
+                    watcher.spawn(None).0
+                }),
         });
         let (snap_tx, snap_rx) = watch::channel(None::<Snapshot>);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Request>(64);
@@ -89,10 +100,7 @@ impl Engine {
         let e = engine.clone();
         tokio::spawn(async move {
             loop {
-                let snapshot = {
-                    let mut live = e.live();
-                    live.snapshot(&e.ctx)
-                };
+                let snapshot = e.snapshot_now();
                 if snap_tx.send(Some(snapshot)).is_err() {
                     break;
                 }
@@ -107,6 +115,9 @@ impl Engine {
             }
         });
         engine.start_checks();
+        if let Some(rx) = engine.dns.clone() {
+            tokio::spawn(count_dns_errors(rx, engine.ctx.metrics.clone()));
+        }
         let e = engine.clone();
         let scheduler = tokio::spawn(async move {
             if options.schedule {
@@ -126,8 +137,17 @@ impl Engine {
     /// Builds a snapshot now (the tick does this on its own; benches and
     /// one-off commands call it directly).
     pub fn snapshot_now(&self) -> Snapshot {
-        let mut live = self.live();
-        live.snapshot(&self.ctx)
+        let mut snapshot = self.live().snapshot(&self.ctx);
+        self.decorate(&mut snapshot);
+        snapshot
+    }
+
+    /// Adds what lives outside the live state: DNS records, runbook steps.
+    fn decorate(&self, snapshot: &mut Snapshot) {
+        if let Some(rx) = &self.dns {
+            snapshot.dns = rx.borrow().clone();
+        }
+        snapshot.runbook = self.runbook_view();
     }
 
     /// Checks a command against the action table, applies it, and audits
@@ -330,6 +350,31 @@ impl Engine {
         }
     }
 
+    /// DNS: before cutover the wave's records must be safe to switch; after
+    /// it, they must answer the new value everywhere before the wave is done.
+    fn dns_gate(&self, index: usize, stage: Stage) -> Vec<(String, String)> {
+        let (Some(rx), Some(section)) = (&self.dns, &self.ctx.plan.dns) else {
+            return Vec::new();
+        };
+        let statuses = rx.borrow().clone();
+        let wave = &self.ctx.plan.waves[index].name;
+        let tenants = self.ctx.plan.wave_tenants(index);
+        match stage {
+            Stage::BeforeCutover if section.gate_enabled() => {
+                crate::dns::gate_reason(&statuses, wave, &tenants)
+                    .map(|r| vec![("dns".to_owned(), r.trim_start_matches("held: ").to_owned())])
+                    .unwrap_or_default()
+            }
+            Stage::AfterCutover if !crate::dns::wave_records_done(&statuses, wave, &tenants) => {
+                vec![(
+                    "after-cutover dns".to_owned(),
+                    "DNS records do not yet answer the new value everywhere".to_owned(),
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// A wave's runbook may narrow who holds a decision right: when its list
     /// is not empty, the caller must be on it (`owner` names the wave's owner).
     fn narrowed(
@@ -429,6 +474,7 @@ impl Engine {
             .flat_map(|g| g(name, stage))
             .collect();
         external.extend(self.runbook_gate(index, stage));
+        external.extend(self.dns_gate(index, stage));
         WaveFigures {
             mailboxes,
             verified,
@@ -486,5 +532,26 @@ impl Engine {
     /// A one-line reason for a wave held at its gates.
     pub(super) fn held(verdicts: &[Verdict]) -> Option<String> {
         held_reason(verdicts)
+    }
+}
+
+/// Counts each failing nameserver answer as a DNS error, once per poll.
+async fn count_dns_errors(
+    mut rx: watch::Receiver<Vec<crate::dns::RecordStatus>>,
+    metrics: Arc<Metrics>,
+) {
+    while rx.changed().await.is_ok() {
+        let statuses = rx.borrow_and_update().clone();
+        for status in &statuses {
+            for answer in status.answers.iter().filter(|a| a.error.is_some()) {
+                let text = format!(
+                    "{} {}: {}",
+                    status.name,
+                    answer.nameserver,
+                    answer.error.as_deref().unwrap_or("")
+                );
+                metrics.error(Category::Dns, "", &answer.nameserver, &text);
+            }
+        }
     }
 }

@@ -136,4 +136,41 @@ pub struct Snapshot {
     pub bytes_per_sec: f64,
     pub copied: u64,
     pub bytes: u64,
+    /// Watched DNS records, what blocks a wave first.
+    #[serde(default)]
+    pub dns: Vec<crate::dns::RecordStatus>,
+    /// Runbook steps of every wave.
+    #[serde(default)]
+    pub runbook: Vec<StepView>,
+    /// Telemetry outputs (CloudWatch, status page, webhooks) and their health.
+    #[serde(default)]
+    pub outputs: Vec<OutputView>,
+}
+
+/// One runbook step as the war room shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub wave: String,
+    pub step: u32,
+    pub title: String,
+    /// `before-delta`, `before-cutover` or `after-cutover`.
+    pub stage: String,
+    /// Who may tick it: a role or a user name.
+    pub owner: String,
+    pub done: bool,
+    pub ticked_by: Option<String>,
+    pub ticked_at: Option<String>,
+    pub check: Option<String>,
+    pub check_exit: Option<i32>,
+    pub check_output: Option<String>,
+    pub checked_at: Option<String>,
+}
+
+/// A telemetry output's health, and CloudWatch alarms it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputView {
+    pub name: String,
+    /// `ok`, `failing` or `off`.
+    pub state: String,
+    pub detail: Option<String>,
 }

@@ -64,6 +64,7 @@ pub struct Plan {
     pub presync_ahead: u32,
     pub control_group: Option<String>,
     pub handoff: Handoff,
+    pub dns: Option<crate::dns::DnsSection>,
 }
 
 impl Plan {
@@ -75,6 +76,17 @@ impl Plan {
     /// Looks a mailbox up by its source login.
     pub fn mailbox(&self, source_login: &str) -> Option<&Mailbox> {
         self.mailboxes.iter().find(|m| m.source == source_login)
+    }
+
+    /// Tenants whose mailboxes are in a wave.
+    pub fn wave_tenants(&self, wave: usize) -> Vec<String> {
+        let mut tenants: Vec<String> = self
+            .wave_mailboxes(wave)
+            .map(|m| m.tenant.clone())
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        tenants
     }
 
     /// Looks a wave up by name.

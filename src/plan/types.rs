@@ -37,6 +37,9 @@ pub struct RawPlan {
     pub presync_ahead: Option<u32>,
     #[serde(default)]
     pub handoff: Option<Handoff>,
+    /// DNS records to watch and gate cutover on.
+    #[serde(default)]
+    pub dns: Option<crate::dns::DnsSection>,
     /// Unix group given access to the control socket (mode 0660).
     #[serde(default)]
     pub control_group: Option<Spanned<String>>,

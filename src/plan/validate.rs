@@ -123,6 +123,13 @@ fn build(
         }
     }
     let mailboxes = mailboxes(&raw, base, &tenants, &waves, diags);
+    if let Some(dns) = &raw.dns {
+        let wave_names: Vec<String> = waves.iter().map(|w| w.name.clone()).collect();
+        let tenant_names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
+        for (span, message, hint) in dns.validate(&wave_names, &tenant_names) {
+            diags.at(span, message, hint.as_deref());
+        }
+    }
     let window = window(&raw, diags);
     check_thresholds(&raw, diags);
 
@@ -143,6 +150,7 @@ fn build(
         presync_ahead: raw.presync_ahead.unwrap_or(1),
         control_group: raw.control_group.map(toml::Spanned::into_inner),
         handoff: raw.handoff.unwrap_or_default(),
+        dns: raw.dns,
     }
 }
 

@@ -16,12 +16,10 @@ use crate::engine::Snapshot;
 
 /// The records the snapshot carries.
 ///
-/// `Snapshot` has no `dns` field yet; until it does the war room shows that
-/// none are configured. When it lands this returns `&s.dns`.
+/// The snapshot's watched DNS records.
 #[must_use]
 pub fn records(s: &Snapshot) -> &[RecordStatus] {
-    let _ = s;
-    &[]
+    &s.dns
 }
 
 /// Records in the panel's order: what holds a wave first.

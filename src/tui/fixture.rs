@@ -103,6 +103,9 @@ pub fn demo_snapshot() -> Snapshot {
         copied: mailboxes.iter().map(|m| m.copied).sum(),
         bytes: mailboxes.iter().map(|m| m.bytes).sum(),
         mailboxes,
+        dns: demo_dns(),
+        runbook: Vec::new(),
+        outputs: Vec::new(),
     }
 }
 
