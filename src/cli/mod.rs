@@ -1,5 +1,6 @@
 //! Command line: every flag also readable from a `CUTOVER_*` variable.
 
+mod attach;
 mod check;
 mod ctl;
 mod exit;
@@ -9,9 +10,6 @@ mod manifest;
 mod rollback;
 mod run;
 mod sync;
-
-/// Set once the war room is wired in.
-const TUI_READY: bool = false;
 
 /// War room flags shared by `run` and `attach`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -117,6 +115,15 @@ pub enum Command {
         #[command(subcommand)]
         command: ctl::CtlCommand,
     },
+    /// Open the war room of an engine running in another session.
+    Attach {
+        plan: PathBuf,
+        /// The engine's socket (default: beside the plan's journal).
+        #[arg(long, env = "CUTOVER_SOCKET")]
+        socket: Option<PathBuf>,
+        #[command(flatten)]
+        tui: TuiFlags,
+    },
     /// Roll a cut-over wave back (through the running engine if there is one).
     Rollback { plan: PathBuf, wave: String },
     /// Write the helpdesk hand-off (CSV and Markdown) for a wave.
@@ -213,6 +220,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             socket,
             command,
         } => runtime.block_on(ctl::run(&plan, &state_dir, socket.as_deref(), command)),
+        Command::Attach { plan, socket, tui } => {
+            runtime.block_on(attach::remote(&plan, &state_dir, socket.as_deref(), tui))
+        }
         Command::Rollback { plan, wave } => {
             runtime.block_on(rollback::run(&plan, &state_dir, &wave))
         }

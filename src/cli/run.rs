@@ -58,7 +58,7 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
     tokio::spawn(socket::serve(listener, handle.clone(), plan.roles.clone()));
     tracing::info!(plan = %plan.name, "engine started");
 
-    if headless || !super::TUI_READY {
+    if headless {
         let printer = tokio::spawn(print_transitions(handle.clone(), view.json));
         let _ = scheduler.await;
         // One last tick so the final phases are printed.
@@ -67,7 +67,7 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
         let last = handle.snapshots.borrow().clone();
         return Ok(last.map_or(Exit::Internal, |s| outcome(&s)));
     }
-    Ok(Exit::Ok)
+    super::attach::embedded(handle, &plan, view.tui).await
 }
 
 /// 0 when every wave is done; 4 when one failed validation; 5 otherwise.
