@@ -31,11 +31,17 @@ impl ImapError {
             E::ConnectionLost => {
                 Self::new(Category::Connection, format!("{doing}: connection lost"))
             }
-            E::No(text) => Self::new(
-                classify_text(&text, Category::ServerNo),
-                format!("{doing}: NO {text}"),
+            E::No(text) => {
+                let text = server_words(&text);
+                Self::new(
+                    classify_text(&text, Category::ServerNo),
+                    format!("{doing}: NO {text}"),
+                )
+            }
+            E::Bad(text) => Self::new(
+                Category::ServerBad,
+                format!("{doing}: BAD {}", server_words(&text)),
             ),
-            E::Bad(text) => Self::new(Category::ServerBad, format!("{doing}: BAD {text}")),
             E::Parse(p) => Self::new(
                 Category::Protocol,
                 format!("{doing}: unreadable response: {p}"),
@@ -57,6 +63,14 @@ impl fmt::Display for ImapError {
 }
 
 impl std::error::Error for ImapError {}
+
+/// The server's own words from async-imap's error text, which wraps them as
+/// `code: None, info: Some("...")`.
+fn server_words(text: &str) -> String {
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map_or_else(|| text.to_owned(), |(words, _)| words.replace("\\\"", "\""))
+}
 
 /// Recognises quota and size refusals (RFC 5530 codes and common wording).
 pub fn classify_text(text: &str, otherwise: Category) -> Category {
@@ -82,6 +96,15 @@ pub fn classify_text(text: &str, otherwise: Category) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_words_are_unwrapped() {
+        assert_eq!(
+            server_words("code: None, info: Some(\"[AUTHORIZATIONFAILED] Authorization failed\")"),
+            "[AUTHORIZATIONFAILED] Authorization failed"
+        );
+        assert_eq!(server_words("plain words"), "plain words");
+    }
 
     #[test]
     fn refusals_are_categorised() {
