@@ -90,8 +90,8 @@ fi
 # and refills the destination of user1..userN), which is `cargo bench`'s job.
 say "cargo test --locked --all-targets --no-run"
 cargo test --locked --all-targets --no-run
-say "cargo test --locked --lib --bins --tests --examples $*"
-cargo test --locked --lib --bins --tests --examples "$@"
+say "cargo test --locked --no-fail-fast --lib --bins --tests --examples $*"
+cargo test --locked --no-fail-fast --lib --bins --tests --examples "$@"
 say "cargo test --locked --doc"
 cargo test --locked --doc
 say "all tests passed"

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use cutover::control::client::Client;
+use cutover::control::protocol::{ClientMessage, ServerMessage};
 use cutover::control::{Action, Caller, Role, attach, socket};
 use cutover::engine::{ConnectionState, Handle, Reply};
 use cutover::plan::Plan;
@@ -30,7 +32,7 @@ fn effective_role(plan_role: Role, asked: Option<&str>) -> Result<Role, String> 
     Ok(wanted.min(plan_role))
 }
 
-fn options(plan: &Plan, flags: &TuiFlags, caller: &Caller) -> Result<TuiOptions, String> {
+fn options(plan_name: &str, flags: &TuiFlags, caller: &Caller) -> Result<TuiOptions, String> {
     let role = effective_role(caller.role, flags.role.as_deref())?;
     let theme_name = flags.theme.clone().unwrap_or_else(|| "default".into());
     let theme = Theme::load(&theme_name).map_err(|e| e.to_string())?;
@@ -42,7 +44,7 @@ fn options(plan: &Plan, flags: &TuiFlags, caller: &Caller) -> Result<TuiOptions,
         ascii: flags.ascii,
         fps: flags.fps.clamp(1, 30),
         theme,
-        plan_name: plan.name.clone(),
+        plan_name: plan_name.to_owned(),
     })
 }
 
@@ -51,7 +53,7 @@ fn options(plan: &Plan, flags: &TuiFlags, caller: &Caller) -> Result<TuiOptions,
 /// own check.
 pub async fn embedded(handle: Handle, plan: &Plan, flags: TuiFlags) -> anyhow::Result<Exit> {
     let mut caller = Caller::current(&plan.roles);
-    let opts = match options(plan, &flags, &caller) {
+    let opts = match options(&plan.name, &flags, &caller) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("cutover: {e}");
@@ -77,29 +79,36 @@ pub async fn embedded(handle: Handle, plan: &Plan, flags: TuiFlags) -> anyhow::R
 }
 
 /// `cutover attach PLAN`: the same war room fed by a running engine's socket.
+/// With `--socket` the plan file is not read at all (it may not be readable
+/// by an on-call engineer's account): the engine says who the caller is.
 pub async fn remote(
     plan_path: &Path,
     state_dir: &Path,
     socket_path: Option<&Path>,
     flags: TuiFlags,
 ) -> anyhow::Result<Exit> {
-    let plan = match load_plan_for_control(plan_path) {
-        Ok(p) => p,
-        Err(exit) => return Ok(exit),
+    let (path, plan) = match socket_path {
+        Some(p) => (p.to_path_buf(), None),
+        None => {
+            let plan = match load_plan_for_control(plan_path) {
+                Ok(p) => p,
+                Err(exit) => return Ok(exit),
+            };
+            let journal = cutover::journal_path(&state_dir_for(&plan, state_dir), &plan.name);
+            (socket::socket_path(&journal), Some(plan))
+        }
     };
-    let path = socket_path.map_or_else(
-        || {
-            socket::socket_path(&cutover::journal_path(
-                &state_dir_for(&plan, state_dir),
-                &plan.name,
-            ))
-        },
-        Path::to_path_buf,
-    );
-    // The role shown is what the plan gives this user; the engine decides
-    // again from the socket's peer uid for every command.
-    let caller = Caller::current(&plan.roles);
-    let opts = match options(&plan, &flags, &caller) {
+    // The role shown is the engine's view of this uid; the engine decides
+    // again for every command.
+    let caller = match whoami(&path).await {
+        Some(c) => c,
+        None => {
+            let roles = plan.as_ref().map(|p| p.roles.clone()).unwrap_or_default();
+            Caller::current(&roles)
+        }
+    };
+    let plan_name = plan.as_ref().map_or_else(|| "(attached)".to_owned(), |p| p.name.clone());
+    let opts = match options(&plan_name, &flags, &caller) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("cutover: {e}");
@@ -117,6 +126,15 @@ pub async fn remote(
     link.abort();
     result?;
     Ok(Exit::Ok)
+}
+
+/// Asks the engine who this process is, if an engine is listening.
+async fn whoami(path: &Path) -> Option<Caller> {
+    let mut client = Client::connect(path).await.ok()?;
+    match client.ask(&ClientMessage::Whoami).await.ok()? {
+        ServerMessage::Whoami { caller } => Some(caller),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

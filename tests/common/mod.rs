@@ -22,7 +22,10 @@
 //! | `user9`             | `sync_engine::tls_needs_the_ca_file`                          |
 //! | `user10`..`user12`  | spare, reserved for `sync_engine`                             |
 //! | `quotauser`         | `sync_engine::over_quota_is_refused_without_loss` (the only account with a quota) |
-//! | `user13`..`user40`  | other test files (e.g. `waves.rs`) — never used by `sync_engine` |
+//! | `user13`..`user40`  | other test files — never used by `sync_engine`:               |
+//! | `user13`..`user23`  |   `waves.rs`                                                  |
+//! | `user25`..`user32`  |   `faults.rs` (its quota/restart tests use a private testbed) |
+//! | `user35`..`user38`  |   `war_room.rs` (tmux end-to-end)                             |
 //!
 //! `tests/plan_errors.rs` needs no server and no account.
 
