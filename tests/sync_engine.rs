@@ -595,3 +595,24 @@ fn over_quota_is_refused_without_loss() {
         total(&second, "dst_messages")
     );
 }
+
+#[test]
+fn a_new_journal_claims_mail_already_on_the_destination() {
+    let users = ["user10"];
+    fresh(&users, 60, 101);
+    let first = PlanBuilder::master("journal-a", &users).build();
+    let out = first.sync_json();
+    assert_eq!(code(&out), Some(0), "first sync\n{}", first.context(&out));
+    let copied = counter(&summary(&out), "copied");
+
+    // Same mailbox, a journal that knows nothing (lost, or another state dir).
+    let second = PlanBuilder::master("journal-b", &users).build();
+    let out = second.sync_json();
+    assert_eq!(code(&out), Some(0), "second sync\n{}", second.context(&out));
+    let s = summary(&out);
+    assert_eq!(counter(&s, "copied"), 0, "mail already there was copied again: {s}");
+    assert_eq!(counter(&s, "skipped"), copied, "every message is claimed by content: {s}");
+    let cmp = compare(&users);
+    assert_identical(&cmp, "after a sync with a fresh journal");
+    assert_eq!(common::total(&cmp, "extra"), 0, "duplicates on the destination");
+}

@@ -125,13 +125,18 @@ pub async fn sync_folder(
     Counters::add(&ctx.counters.skipped, (metas.len() - wanted.len()) as u64);
     drop(known);
 
+    let mut on_destination =
+        already_there(ctx, mailbox, job, dst, &dst_status, &rows).await?;
     let mut uidnext = dst_status.uidnext;
     for batch in batches(
         &wanted,
         ctx.plan.concurrency.append_batch,
         ctx.plan.concurrency.append_batch_bytes,
     ) {
-        let staged = stage(src, batch, src_status.uidvalidity).await?;
+        let mut staged = stage(src, batch, src_status.uidvalidity).await?;
+        if !on_destination.is_empty() {
+            staged = claim_existing(ctx, mailbox, &job.path, &dst_status, staged, &mut on_destination)?;
+        }
         if staged.is_empty() {
             continue;
         }
@@ -169,6 +174,65 @@ pub async fn sync_folder(
         },
     )?;
     Ok(outcome)
+}
+
+/// Messages already on the destination that the journal knows nothing
+/// about, by canonical hash: only looked for when the journal has never
+/// finished a pass over this folder (a lost or new journal, mail copied by
+/// another tool), so that such mail is claimed instead of copied twice.
+async fn already_there(
+    ctx: &Context,
+    mailbox: &str,
+    job: &FolderJob,
+    dst: &mut Connection,
+    dst_status: &FolderStatus,
+    rows: &[MessageRow],
+) -> Result<HashMap<String, Vec<u32>>> {
+    if dst_status.exists == 0 || ctx.journal.folder(mailbox, &job.path)?.is_some() {
+        return Ok(HashMap::new());
+    }
+    let claimed: std::collections::HashSet<u32> = rows
+        .iter()
+        .filter(|r| r.state == MessageState::Copied && r.dst_uidvalidity == Some(dst_status.uidvalidity))
+        .filter_map(|r| r.dst_uid)
+        .collect();
+    let uids: Vec<u32> = dst
+        .fetch_meta("1:*")
+        .await?
+        .into_iter()
+        .map(|m| m.uid)
+        .filter(|u| !claimed.contains(u))
+        .collect();
+    Ok(recover::by_canonical(recover::hash_messages(dst, &uids).await?))
+}
+
+/// Records staged messages that are already on the destination as copied
+/// (no APPEND), and returns the rest.
+fn claim_existing(
+    ctx: &Context,
+    mailbox: &str,
+    folder: &str,
+    dst_status: &FolderStatus,
+    staged: Vec<Staged>,
+    on_destination: &mut HashMap<String, Vec<u32>>,
+) -> Result<Vec<Staged>> {
+    let mut rest = Vec::with_capacity(staged.len());
+    let mut found = Vec::new();
+    for s in staged {
+        match on_destination.get_mut(&s.intent.canonical).and_then(Vec::pop) {
+            Some(uid) => found.push((s.intent, uid)),
+            None => rest.push(s),
+        }
+    }
+    if !found.is_empty() {
+        let intents: Vec<Intent> = found.iter().map(|(i, _)| i.clone()).collect();
+        let ids = ctx.journal.record_intents(mailbox, folder, dst_status.uidnext, &intents)?;
+        let placed: Vec<(i64, Option<u32>)> = ids.into_iter().zip(found.iter().map(|(_, uid)| Some(*uid))).collect();
+        ctx.journal.mark_copied(&placed, dst_status.uidvalidity)?;
+        Counters::add(&ctx.counters.skipped, placed.len() as u64);
+        tracing::info!(mailbox, folder, found = placed.len(), "claimed messages already on the destination");
+    }
+    Ok(rest)
 }
 
 /// A folder needs no work when its source figures match the last complete pass.

@@ -46,7 +46,7 @@ async fn uids_from(conn: &mut Connection, from: u32) -> Result<Vec<MessageMeta>>
 }
 
 /// Groups UIDs by canonical hash so duplicates are matched one to one.
-fn by_canonical(hashed: Vec<Hashed>) -> HashMap<String, Vec<u32>> {
+pub fn by_canonical(hashed: Vec<Hashed>) -> HashMap<String, Vec<u32>> {
     let mut map: HashMap<String, Vec<u32>> = HashMap::new();
     for h in hashed {
         map.entry(h.canonical).or_default().push(h.uid);
