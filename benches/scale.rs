@@ -88,7 +88,7 @@ fn main() {
     let opts = TuiOptions::new("bench".into(), Role::Lead, "scale".into());
     let view = ViewState::default();
     let now = chrono::Utc::now();
-    let mut render = |width: u16, height: u16| {
+    let render = |width: u16, height: u16| {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         mean_micros(100, || {
             terminal

@@ -29,7 +29,9 @@ install() {
     fi
     if ! python3 -m venv "$venv" 2>/dev/null; then
         # Debian keeps ensurepip in a separate package.
-        apt-get install -y -qq python3-venv >/dev/null
+        apt-get install -y -qq python3-venv >/dev/null 2>&1 ||
+            { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
+        rm -rf "$venv"
         python3 -m venv "$venv"
     fi
     # cbor2 is not pulled in by ministack itself; ministack pins botocore 1.43.
@@ -48,7 +50,7 @@ start() {
     (
         cd "$state"
         BIND_HOST=127.0.0.1 GATEWAY_PORT=$port setsid "$venv/bin/ministack" \
-            >"$state/ministack.log" 2>&1 </dev/null &
+            >"$state/ministack.log" 2>&1 </dev/null 9>&- &
         echo $! >"$state/pid"
     )
     for _ in $(seq 1 150); do

@@ -34,7 +34,10 @@ fn updates_rebuild_the_snapshot_and_idle_ticks_send_only_a_heartbeat() {
     busy.copied += 10;
     busy.mailboxes[0].copied += 10;
     busy.mailboxes[0].phase = MailboxPhase::Verified;
-    busy.mailboxes.push(MailboxView { source: "late@example".into(), ..busy.mailboxes[1].clone() });
+    busy.mailboxes.push(MailboxView {
+        source: "late@example".into(),
+        ..busy.mailboxes[1].clone()
+    });
     let frame = encoder.next(&busy);
     match &frame {
         Frame::Update(u) => assert_eq!(u.mailboxes.len(), 2, "only the changed and the new row"),

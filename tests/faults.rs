@@ -10,7 +10,7 @@
 //!   20 MB limit are refused with their own categories while the other
 //!   mailboxes finish, and a rerun loses nothing.
 //!
-//! The proxy test uses the shared testbed (accounts user25..user30, see
+//! The proxy test uses the shared testbed (accounts user25..user32, see
 //! tests/common/mod.rs). The restart and the quota tests run on a private
 //! testbed pair (scripts/testbed.sh with its own state dir and ports), so
 //! that restarting a Dovecot and filling `quotauser` never disturb tests
@@ -32,15 +32,23 @@ use common::{
     PlanBuilder, assert_identical, compare, counter, describe, dst_port, fresh, json_lines,
     run_with_timeout, script, show, src_port, summary, total,
 };
-use proxy::{FaultConfig, Proxy};
+use proxy::{Fault, FaultConfig, Proxy};
 use serde_json::Value;
 
 /// Points a built plan at other ports and sets its per-command timeout.
 fn retarget(plan: &mut common::Plan, from: (u16, u16), to: (u16, u16), timeout_secs: u32) {
     let text = plan
         .text
-        .replacen(&format!("port = {}\n", from.0), &format!("port = {}\n", to.0), 1)
-        .replacen(&format!("port = {}\n", from.1), &format!("port = {}\n", to.1), 1)
+        .replacen(
+            &format!("port = {}\n", from.0),
+            &format!("port = {}\n", to.0),
+            1,
+        )
+        .replacen(
+            &format!("port = {}\n", from.1),
+            &format!("port = {}\n", to.1),
+            1,
+        )
         .replace(
             "timeout-secs = 60\n",
             &format!("timeout-secs = {timeout_secs}\n"),
@@ -101,11 +109,29 @@ fn assert_manifest_verified(plan: &common::Plan, cmp: &Value, user: &str) {
 
 #[test]
 fn five_percent_of_connections_faulted_loses_and_duplicates_nothing() {
-    let users = ["user25", "user26", "user27", "user28", "user29", "user30"];
+    let users = [
+        "user25", "user26", "user27", "user28", "user29", "user30", "user31", "user32",
+    ];
     let filled = fresh(&users, 60, 250);
-    let src = Proxy::start(src_port(), FaultConfig::new(0x5EED_0001, 0.05));
-    let dst = Proxy::start(dst_port(), FaultConfig::new(0x5EED_0002, 0.05));
-    let mut plan = PlanBuilder::master("faults-5pct", &users).build();
+    // Seeds whose 5 % draw faults a few of the first 40 connections, so the
+    // run (about 70 connections per server) surely meets some faults.
+    let (src_seed, dst_seed) = (0x5EED_0005, 0x5EED_0024);
+    for seed in [src_seed, dst_seed] {
+        let early = proxy::armed_indices(seed, 0.05, 40);
+        assert!(
+            early.len() >= 2,
+            "seed {seed:#x} faults too few early connections: {early:?}"
+        );
+    }
+    // Source connections carry the message literals (FETCH BODY[]): cut one first.
+    let mut src_faults = FaultConfig::new(src_seed, 0.05);
+    src_faults.kinds = vec![Fault::CutLiteral, Fault::Reset, Fault::Stall, Fault::Slow];
+    let src = Proxy::start(src_port(), src_faults);
+    let dst = Proxy::start(dst_port(), FaultConfig::new(dst_seed, 0.05));
+    // Many folder workers per mailbox: many connections, each a chance of a fault.
+    let mut plan = PlanBuilder::master("faults-5pct", &users)
+        .extra("[concurrency]\nconnections-per-server = 32\nfolders-per-mailbox = 8\n")
+        .build();
     retarget(
         &mut plan,
         (src_port(), dst_port()),
@@ -219,7 +245,9 @@ impl PrivateTestbed {
     }
 
     fn start() -> Self {
-        let turn = PRIVATE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let turn = PRIVATE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let out = Self::script("start");
         assert!(
             out.status.success(),
@@ -335,7 +363,11 @@ c.logout()
     let mut cmd = Command::new("python3");
     cmd.args(["-c", code, &port.to_string(), user, &bytes.to_string()]);
     let out = run_with_timeout(&mut cmd, common::CHILD_TIMEOUT);
-    assert!(out.status.success(), "appending the big message\n{}", describe(&out));
+    assert!(
+        out.status.success(),
+        "appending the big message\n{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -402,7 +434,10 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the sync did not finish after the restart\n{}", plan.log_tail(40));
+            panic!(
+                "the sync did not finish after the restart\n{}",
+                plan.log_tail(40)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -429,6 +464,12 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
         plan.context(&out)
     );
     let retried = retries(&out);
+    for r in &retried {
+        eprintln!(
+            "  retry {}: [{}] {}",
+            r["attempt"], r["category"], r["text"]
+        );
+    }
     assert!(
         !retried.is_empty(),
         "the restart should show as a retried error\n{}",
@@ -455,7 +496,11 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
 /// The missing message ids of one account, as `folder:id`.
 fn missing_ids(cmp: &Value, user: &str) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
-    for (folder, f) in cmp["users"][user]["folders"].as_object().into_iter().flatten() {
+    for (folder, f) in cmp["users"][user]["folders"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         for id in f["missing"].as_array().into_iter().flatten() {
             ids.insert(format!("{folder}:{}", id.as_str().unwrap_or_default()));
         }
@@ -505,6 +550,9 @@ fn over_quota_and_too_big_are_refused_while_the_rest_verifies() {
     assert_eq!(categories["user3"], "", "{categories:?}");
     assert_eq!(finished(&out, "user3")["phase"], "verified");
     let s = summary(&out);
+    for f in s["failures"].as_array().into_iter().flatten() {
+        eprintln!("  refused: {} [{}] {}", f[0], f[1], f[2]);
+    }
     assert_eq!(counter(&s, "verified"), 1, "summary: {s}");
     assert_eq!(counter(&s, "failed"), 2, "summary: {s}");
     let failures: BTreeMap<String, String> = s["failures"]
@@ -518,29 +566,65 @@ fn over_quota_and_too_big_are_refused_while_the_rest_verifies() {
             )
         })
         .collect();
-    assert_eq!(failures.get("quotauser").map(String::as_str), Some("over-quota"), "{s}");
-    assert_eq!(failures.get("user2").map(String::as_str), Some("too-big"), "{s}");
+    assert_eq!(
+        failures.get("quotauser").map(String::as_str),
+        Some("over-quota"),
+        "{s}"
+    );
+    assert_eq!(
+        failures.get("user2").map(String::as_str),
+        Some("too-big"),
+        "{s}"
+    );
     assert_manifest_verified(&plan, &tb.compare(&["user3"]), "user3");
 
     let check = |cmp: &Value, when: &str| {
-        assert_eq!(cmp["users"]["user3"]["ok"].as_bool(), Some(true), "{when}: user3\n{}", show(cmp));
-        for key in ["extra", "flag_mismatch", "date_mismatch", "folders_missing", "folders_extra"] {
+        assert_eq!(
+            cmp["users"]["user3"]["ok"].as_bool(),
+            Some(true),
+            "{when}: user3\n{}",
+            show(cmp)
+        );
+        for key in [
+            "extra",
+            "flag_mismatch",
+            "date_mismatch",
+            "folders_missing",
+            "folders_extra",
+        ] {
             assert_eq!(total(cmp, key), 0, "{when}: {key}\n{}", show(cmp));
         }
         let big = missing_ids(cmp, "user2");
-        assert_eq!(big.len(), 1, "{when}: user2 should lack only the 21 MB message: {big:?}");
+        assert_eq!(
+            big.len(),
+            1,
+            "{when}: user2 should lack only the 21 MB message: {big:?}"
+        );
         assert!(
             big.iter().next().is_some_and(|id| id.contains("too-big")),
             "{when}: user2 lacks {big:?}, not the 21 MB message"
         );
-        assert!(!missing_ids(cmp, "quotauser").is_empty(), "{when}: everything fitted?\n{}", show(cmp));
-        assert!(dst_messages(cmp, "quotauser") > 0, "{when}: nothing fitted?\n{}", show(cmp));
+        assert!(
+            !missing_ids(cmp, "quotauser").is_empty(),
+            "{when}: everything fitted?\n{}",
+            show(cmp)
+        );
+        assert!(
+            dst_messages(cmp, "quotauser") > 0,
+            "{when}: nothing fitted?\n{}",
+            show(cmp)
+        );
     };
     let first = tb.compare(&users);
     check(&first, "after the first sync");
 
     let again = plan.sync_json();
-    assert_eq!(again.status.code(), Some(5), "rerun\n{}", plan.context(&again));
+    assert_eq!(
+        again.status.code(),
+        Some(5),
+        "rerun\n{}",
+        plan.context(&again)
+    );
     let second = tb.compare(&users);
     check(&second, "after the rerun");
     for user in ["quotauser", "user2"] {

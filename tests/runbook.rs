@@ -60,7 +60,11 @@ tenant = "acme"
 "#;
 
 fn caller(user: &str, role: Role) -> Caller {
-    Caller { uid: 7000, user: user.into(), role }
+    Caller {
+        uid: 7000,
+        user: user.into(),
+        role,
+    }
 }
 
 fn engine(dir: &std::path::Path) -> (Arc<Engine>, Arc<Journal>) {
@@ -70,8 +74,12 @@ fn engine(dir: &std::path::Path) -> (Arc<Engine>, Arc<Journal>) {
     std::fs::write(&path, PLAN).unwrap();
     let plan = Arc::new(cutover::plan::load(&path).unwrap());
     let journal = Arc::new(Journal::open(&dir.join("runbook.journal")).unwrap());
-    let options = RunOptions { exit_when_finished: true, schedule: false };
-    let (_handle, engine, _task) = Engine::start(plan, journal.clone(), Arc::new(Metrics::new()), options).unwrap();
+    let options = RunOptions {
+        exit_when_finished: true,
+        schedule: false,
+    };
+    let (_handle, engine, _task) =
+        Engine::start(plan, journal.clone(), Arc::new(Metrics::new()), options).unwrap();
     (engine, journal)
 }
 
@@ -81,19 +89,55 @@ async fn an_open_step_holds_the_wave_until_its_owner_ticks_it() {
     let (engine, journal) = engine(dir.path());
 
     let held = held_reason(&engine.check_gates(0, Stage::BeforeDelta)).unwrap();
-    assert!(held.contains("\"Lower the MX TTL to 300 s\" is open (owner: olga)"), "{held}");
+    assert!(
+        held.contains("\"Lower the MX TTL to 300 s\" is open (owner: olga)"),
+        "{held}"
+    );
 
-    let viewer = engine.handle(&caller("wall", Role::Viewer), &Action::TickStep { wave: "pilot".into(), step: 0 });
-    assert!(!viewer.is_accepted() && viewer.text().contains("needs the operator role"), "{}", viewer.text());
-    let other = engine.handle(&caller("bob", Role::Operator), &Action::TickStep { wave: "pilot".into(), step: 0 });
-    assert!(!other.is_accepted() && other.text().contains("belongs to olga"), "{}", other.text());
+    let viewer = engine.handle(
+        &caller("wall", Role::Viewer),
+        &Action::TickStep {
+            wave: "pilot".into(),
+            step: 0,
+        },
+    );
+    assert!(
+        !viewer.is_accepted() && viewer.text().contains("needs the operator role"),
+        "{}",
+        viewer.text()
+    );
+    let other = engine.handle(
+        &caller("bob", Role::Operator),
+        &Action::TickStep {
+            wave: "pilot".into(),
+            step: 0,
+        },
+    );
+    assert!(
+        !other.is_accepted() && other.text().contains("belongs to olga"),
+        "{}",
+        other.text()
+    );
 
-    let owner = engine.handle(&caller("olga", Role::Operator), &Action::TickStep { wave: "pilot".into(), step: 0 });
+    let owner = engine.handle(
+        &caller("olga", Role::Operator),
+        &Action::TickStep {
+            wave: "pilot".into(),
+            step: 0,
+        },
+    );
     assert!(owner.is_accepted(), "{}", owner.text());
-    assert_eq!(held_reason(&engine.check_gates(0, Stage::BeforeDelta)), None);
+    assert_eq!(
+        held_reason(&engine.check_gates(0, Stage::BeforeDelta)),
+        None
+    );
 
     let audit = journal.recent_audit(10).unwrap();
-    let refused: Vec<&str> = audit.iter().filter(|a| a.decision == "refused").map(|a| a.user.as_str()).collect();
+    let refused: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.decision == "refused")
+        .map(|a| a.user.as_str())
+        .collect();
     assert_eq!(refused, ["wall", "bob"]);
 }
 
@@ -101,12 +145,22 @@ async fn an_open_step_holds_the_wave_until_its_owner_ticks_it() {
 async fn a_failing_check_keeps_the_step_open_with_its_output() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, journal) = engine(dir.path());
-    let reply = engine.handle(&caller("bob", Role::Operator), &Action::TickStep { wave: "pilot".into(), step: 1 });
+    let reply = engine.handle(
+        &caller("bob", Role::Operator),
+        &Action::TickStep {
+            wave: "pilot".into(),
+            step: 1,
+        },
+    );
     assert!(reply.is_accepted(), "{}", reply.text());
 
     let mut row = None;
     for _ in 0..50 {
-        row = journal.steps().unwrap().into_iter().find(|r| r.step == 1 && r.check_exit.is_some());
+        row = journal
+            .steps()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.step == 1 && r.check_exit.is_some());
         if row.is_some() {
             break;
         }
@@ -114,12 +168,17 @@ async fn a_failing_check_keeps_the_step_open_with_its_output() {
     }
     let row = row.expect("the check ran");
     assert_eq!(row.check_exit, Some(3));
-    assert_eq!(row.check_output.as_deref(), Some("profile missing on portal"));
+    assert_eq!(
+        row.check_output.as_deref(),
+        Some("profile missing on portal")
+    );
     assert!(!row.done);
     let verdicts = engine.check_gates(0, Stage::BeforeCutover);
     assert!(
         verdicts.iter().any(|(gate, reason)| gate == "runbook"
-            && reason.as_deref().is_some_and(|r| r.contains("\"Mobile profile published\" is open"))),
+            && reason
+                .as_deref()
+                .is_some_and(|r| r.contains("\"Mobile profile published\" is open"))),
         "{verdicts:?}"
     );
 }
@@ -129,7 +188,11 @@ async fn the_runbook_narrows_who_may_halt_its_wave() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _journal) = engine(dir.path());
     let lead = engine.handle(&caller("alice", Role::Lead), &Action::HaltNextWave);
-    assert!(!lead.is_accepted() && lead.text().contains("gives this decision to owner only"), "{}", lead.text());
+    assert!(
+        !lead.is_accepted() && lead.text().contains("gives this decision to owner only"),
+        "{}",
+        lead.text()
+    );
 }
 
 #[test]

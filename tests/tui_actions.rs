@@ -26,7 +26,7 @@ enum Mode {
 const MODES: [Mode; 3] = [Mode::Normal, Mode::ReadOnly, Mode::Kiosk];
 
 fn opts(role: Role, mode: Mode) -> TuiOptions {
-    let mut opts = TuiOptions::new("alice", role, "acme-globex-weekend");
+    let mut opts = TuiOptions::new("alice".into(), role, "acme-globex-weekend".into());
     opts.read_only = mode == Mode::ReadOnly;
     opts.kiosk = mode == Mode::Kiosk;
     opts

@@ -110,7 +110,7 @@ struct Measure {
 fn minute(width: u16, height: u16, fps: u32, busy: bool, kiosk: bool) -> Measure {
     let tap = Tap::default();
     let mut screen = Screen::fixed(tap.clone(), width, height).unwrap();
-    let mut opts = TuiOptions::new("alice", Role::Lead, "acme-globex-weekend");
+    let mut opts = TuiOptions::new("alice".into(), Role::Lead, "acme-globex-weekend".into());
     opts.kiosk = kiosk;
     let mut app = App::new(opts.access());
     let mut snapshot = demo_snapshot();
@@ -171,9 +171,10 @@ fn bytes_a_minute_idle_and_busy() {
         "{:<8} {:<8} {:>4} {:>12} {:>14} {:>12}",
         "size", "load", "fps", "first frame", "bytes/minute", "frames sent"
     );
-    for (width, height) in [(80, 24), (160, 48)] {
+    let sizes: [(u16, u16, &[u32]); 2] = [(80, 24, &[1, 4, 10]), (160, 48, &[4])];
+    for (width, height, rates) in sizes {
         for kiosk in [false, true] {
-            for fps in [1, 4, 10] {
+            for &fps in rates {
                 let idle = minute(width, height, fps, false, kiosk);
                 let busy = minute(width, height, fps, true, kiosk);
                 for (load, m) in [("idle", &idle), ("busy", &busy)] {
@@ -204,7 +205,7 @@ fn bytes_a_minute_idle_and_busy() {
 fn nothing_changed_sends_nothing() {
     let tap = Tap::default();
     let mut screen = Screen::fixed(tap.clone(), 80, 24).unwrap();
-    let opts = TuiOptions::new("alice", Role::Lead, "acme-globex-weekend");
+    let opts = TuiOptions::new("alice".into(), Role::Lead, "acme-globex-weekend".into());
     let mut app = App::new(opts.access());
     app.observe(Some(demo_snapshot()));
     let now = demo_time();
@@ -243,7 +244,7 @@ fn nothing_changed_sends_nothing() {
 fn frames_are_wrapped_in_synchronized_updates() {
     let tap = Tap::default();
     let mut screen = Screen::fixed(tap.clone(), 80, 24).unwrap();
-    let opts = TuiOptions::new("alice", Role::Lead, "acme-globex-weekend");
+    let opts = TuiOptions::new("alice".into(), Role::Lead, "acme-globex-weekend".into());
     let mut app = App::new(opts.access());
     app.observe(Some(demo_snapshot()));
     screen

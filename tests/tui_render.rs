@@ -25,7 +25,7 @@ enum Mode {
 }
 
 fn opts(role: Role, mode: Mode) -> TuiOptions {
-    let mut opts = TuiOptions::new("alice", role, "acme-globex-weekend");
+    let mut opts = TuiOptions::new("alice".into(), role, "acme-globex-weekend".into());
     opts.read_only = matches!(mode, Mode::ReadOnly);
     opts.kiosk = matches!(mode, Mode::Kiosk);
     opts
@@ -314,7 +314,7 @@ fn each_panel_alone_small_and_large() {
             dns::render(f, a, &records, v, &theme);
         });
         shot("dns_none", Panel::Dns, &|f, a, v| {
-            dns::render(f, a, dns::records(s), v, &theme);
+            dns::render(f, a, &[], v, &theme);
         });
         shot("events", Panel::Events, &|f, a, v| {
             events::render(f, a, s, v, &theme);
@@ -387,7 +387,7 @@ fn latency_trend_after_a_few_minutes() {
     app.view.focus = Some(Panel::Latency);
     let theme = Theme::default();
     let text = panel(130, 12, |f, area| {
-        latency::render(f, area, &snapshot, &app.view, &theme)
+        latency::render(f, area, &snapshot, &app.view, &theme);
     });
     insta::assert_snapshot!("panel_latency_trend", text);
 }

@@ -24,7 +24,10 @@ fn waves(spec: &[(&str, &[&str])]) -> String {
     let mut text = String::new();
     for (name, mailboxes) in spec {
         let list: Vec<String> = mailboxes.iter().map(|m| format!("\"{m}\"")).collect();
-        text.push_str(&format!("[[wave]]\nname = \"{name}\"\nmailboxes = [{}]\n\n", list.join(", ")));
+        text.push_str(&format!(
+            "[[wave]]\nname = \"{name}\"\nmailboxes = [{}]\n\n",
+            list.join(", ")
+        ));
     }
     text
 }
@@ -32,15 +35,26 @@ fn waves(spec: &[(&str, &[&str])]) -> String {
 /// `cutover ctl PLAN status --json`, parsed.
 fn status(plan: &common::Plan) -> Option<Value> {
     let out = plan.run("ctl", &["status", "--json"]);
-    out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
 }
 
 fn wave<'a>(snapshot: &'a Value, name: &str) -> &'a Value {
-    snapshot["waves"].as_array().and_then(|w| w.iter().find(|w| w["name"] == name)).unwrap_or(&Value::Null)
+    snapshot["waves"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["name"] == name))
+        .unwrap_or(&Value::Null)
 }
 
 /// Polls the running engine until `done` says yes, or panics after `limit`.
-fn wait_for(plan: &common::Plan, limit: Duration, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+fn wait_for(
+    plan: &common::Plan,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let started = Instant::now();
     let mut last = Value::Null;
     while started.elapsed() < limit {
@@ -52,7 +66,11 @@ fn wait_for(plan: &common::Plan, limit: Duration, what: &str, done: impl Fn(&Val
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    panic!("timed out waiting for {what}; last status:\n{}\n--- log\n{}", common::show(&last), plan.log_tail(40));
+    panic!(
+        "timed out waiting for {what}; last status:\n{}\n--- log\n{}",
+        common::show(&last),
+        plan.log_tail(40)
+    );
 }
 
 struct Engine(Child);
@@ -66,7 +84,10 @@ impl Drop for Engine {
 
 fn start_engine(plan: &common::Plan) -> Engine {
     let mut cmd = plan.command(&["run", plan.path.to_str().unwrap_or_default(), "--headless"]);
-    Engine(common::spawn_quiet(std::mem::replace(&mut cmd, Command::new("true"))))
+    Engine(common::spawn_quiet(std::mem::replace(
+        &mut cmd,
+        Command::new("true"),
+    )))
 }
 
 const FAST_GATES: &str = "[thresholds]\nwindow-secs = 20\nhold-down-secs = 1\n";
@@ -77,17 +98,31 @@ fn three_waves_run_to_done() {
     fresh(&["user13", "user14", "user15"], 40, 13);
     let plan = PlanBuilder::master("three-waves", &["user13", "user14", "user15"])
         .extra(FAST_GATES)
-        .extra(&waves(&[("pilot", &["user13"]), ("early", &["user14"]), ("main", &["user15"])]))
+        .extra(&waves(&[
+            ("pilot", &["user13"]),
+            ("early", &["user14"]),
+            ("main", &["user15"]),
+        ]))
         .build();
     let out = plan.run("run", &["--headless"]);
     assert_eq!(out.status.code(), Some(0), "{}", plan.context(&out));
     let text = stdout(&out);
     for name in ["pilot", "early", "main"] {
-        assert!(text.contains(&format!("wave {name} done")), "wave {name} not done:\n{text}");
+        assert!(
+            text.contains(&format!("wave {name} done")),
+            "wave {name} not done:\n{text}"
+        );
     }
-    common::assert_identical(&compare(&["user13", "user14", "user15"]), "after three waves");
-    let list = std::fs::read_to_string(plan.dir.path().join("state/cutover-lists/early.csv")).expect("cutover list");
-    assert!(list.starts_with("mailbox,destination,tenant,manifest_root_digest,time"), "{list}");
+    common::assert_identical(
+        &compare(&["user13", "user14", "user15"]),
+        "after three waves",
+    );
+    let list = std::fs::read_to_string(plan.dir.path().join("state/cutover-lists/early.csv"))
+        .expect("cutover list");
+    assert!(
+        list.starts_with("mailbox,destination,tenant,manifest_root_digest,time"),
+        "{list}"
+    );
     assert!(list.contains("user14,user14,test,"), "{list}");
 }
 
@@ -96,18 +131,37 @@ fn a_cohort_whose_destination_logins_fail_is_held_by_the_error_rate() {
     testbed();
     fresh(&["user16", "user17"], 10, 16);
     let plan = PlanBuilder::master("error-gate", &["user16", "user17"])
-        .user_auth(&[("user16", "pass16"), ("user17", "pass17")], &[("user16", "wrong"), ("user17", "wrong")])
+        .user_auth(
+            &[("user16", "pass16"), ("user17", "pass17")],
+            &[("user16", "wrong"), ("user17", "wrong")],
+        )
         .extra(FAST_GATES)
         .extra(&waves(&[("cohort", &["user16", "user17"])]))
         .build();
     let _engine = start_engine(&plan);
     let s = wait_for(&plan, Duration::from_secs(60), "the error-rate hold", |s| {
-        wave(s, "cohort")["reason"].as_str().is_some_and(|r| r.contains("destination error rate"))
+        wave(s, "cohort")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("destination error rate"))
     });
-    let reason = wave(&s, "cohort")["reason"].as_str().unwrap_or_default().to_owned();
-    assert!(wave(&s, "cohort")["phase"] == "held", "{}", common::show(&s));
-    assert!(reason.starts_with("held: destination error rate") && reason.contains("> 5.0 %"), "{reason}");
-    assert!(s["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["category"] == "authentication")));
+    let reason = wave(&s, "cohort")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        wave(&s, "cohort")["phase"] == "held",
+        "{}",
+        common::show(&s)
+    );
+    assert!(
+        reason.starts_with("held: destination error rate") && reason.contains("> 5.0 %"),
+        "{reason}"
+    );
+    assert!(
+        s["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["category"] == "authentication"))
+    );
 }
 
 #[test]
@@ -120,7 +174,9 @@ fn latency_above_the_threshold_holds_the_wave() {
         .build();
     let _engine = start_engine(&plan);
     let s = wait_for(&plan, Duration::from_secs(60), "the latency hold", |s| {
-        wave(s, "slow")["reason"].as_str().is_some_and(|r| r.contains("p95 APPEND"))
+        wave(s, "slow")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("p95 APPEND"))
     });
     let reason = wave(&s, "slow")["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("ms > 0 ms"), "{reason}");
@@ -129,12 +185,26 @@ fn latency_above_the_threshold_holds_the_wave() {
 /// A Unix user in a group that may reach the socket, created for the test.
 fn viewer_account() -> &'static str {
     let run = |args: &[&str]| {
-        let out = Command::new(args[0]).args(&args[1..]).output().expect("user tools");
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .expect("user tools");
         out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists")
     };
-    assert!(run(&["groupadd", "-f", "cutover-test"]), "groupadd failed (tests run as root)");
     assert!(
-        run(&["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", "cutover-test", "cutover-viewer"]),
+        run(&["groupadd", "-f", "cutover-test"]),
+        "groupadd failed (tests run as root)"
+    );
+    assert!(
+        run(&[
+            "useradd",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "-G",
+            "cutover-test",
+            "cutover-viewer"
+        ]),
         "useradd failed (tests run as root)"
     );
     "cutover-viewer"
@@ -152,33 +222,72 @@ fn halt_resume_and_extend_from_ctl_with_roles_and_audit() {
         .extra(&waves(&[("w1", &["user19"]), ("w2", &[])]))
         .build();
     with_top(&plan, "control-group = \"cutover-test\"");
-    std::fs::set_permissions(plan.dir.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    std::fs::set_permissions(plan.dir.path(), std::fs::Permissions::from_mode(0o711))
+        .expect("chmod");
     let _engine = start_engine(&plan);
-    wait_for(&plan, Duration::from_secs(60), "the wave to hold", |s| wave(s, "w1")["phase"] == "held");
+    wait_for(&plan, Duration::from_secs(60), "the wave to hold", |s| {
+        wave(s, "w1")["phase"] == "held"
+    });
 
     let second = plan.run("run", &["--headless"]);
-    assert_eq!(second.status.code(), Some(3), "a second engine must not start\n{}", describe(&second));
-    assert!(common::stderr(&second).contains("already running"), "{}", describe(&second));
+    assert_eq!(
+        second.status.code(),
+        Some(3),
+        "a second engine must not start\n{}",
+        describe(&second)
+    );
+    assert!(
+        common::stderr(&second).contains("already running"),
+        "{}",
+        describe(&second)
+    );
 
     let halt = plan.run("ctl", &["halt"]);
-    assert!(halt.status.success() && stdout(&halt).contains("accepted"), "{}", describe(&halt));
-    wait_for(&plan, Duration::from_secs(20), "the halt", |s| s["halted"] == true && wave(s, "w1")["phase"] == "halted");
+    assert!(
+        halt.status.success() && stdout(&halt).contains("accepted"),
+        "{}",
+        describe(&halt)
+    );
+    wait_for(&plan, Duration::from_secs(20), "the halt", |s| {
+        s["halted"] == true && wave(s, "w1")["phase"] == "halted"
+    });
 
     let socket = plan.dir.path().join("state/ctl.sock");
     let refused = Command::new("runuser")
-        .args(["-u", viewer, "--", env!("CARGO_BIN_EXE_cutover"), "--log-file", "/dev/null", "ctl", "unused.toml", "--socket"])
+        .args([
+            "-u",
+            viewer,
+            "--",
+            env!("CARGO_BIN_EXE_cutover"),
+            "--log-file",
+            "/dev/null",
+            "ctl",
+            "unused.toml",
+            "--socket",
+        ])
         .arg(&socket)
         .arg("resume")
         .output()
         .expect("runuser");
     assert_eq!(refused.status.code(), Some(5), "{}", describe(&refused));
-    assert!(stdout(&refused).contains("refused for cutover-viewer (viewer): resume needs the lead role"), "{}", describe(&refused));
+    assert!(
+        stdout(&refused)
+            .contains("refused for cutover-viewer (viewer): resume needs the lead role"),
+        "{}",
+        describe(&refused)
+    );
 
     let extend = plan.run("ctl", &["extend", "30m", "--reason", "tenant acme is slow"]);
-    assert!(stdout(&extend).contains("2030-01-01 00:30Z"), "{}", describe(&extend));
+    assert!(
+        stdout(&extend).contains("2030-01-01 00:30Z"),
+        "{}",
+        describe(&extend)
+    );
     let resume = plan.run("ctl", &["resume"]);
     assert!(resume.status.success(), "{}", describe(&resume));
-    let s = wait_for(&plan, Duration::from_secs(20), "the resume", |s| s["halted"] == false);
+    let s = wait_for(&plan, Duration::from_secs(20), "the resume", |s| {
+        s["halted"] == false
+    });
 
     let audit: Vec<(String, String, String)> = s["audit"]
         .as_array()
@@ -197,9 +306,15 @@ fn halt_resume_and_extend_from_ctl_with_roles_and_audit() {
         ("root", "extend", "accepted"),
         ("root", "resume", "accepted"),
     ];
-    let got: Vec<(&str, &str, &str)> = audit.iter().map(|(u, a, d)| (u.as_str(), a.as_str(), d.as_str())).collect();
+    let got: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|(u, a, d)| (u.as_str(), a.as_str(), d.as_str()))
+        .collect();
     assert_eq!(got, expected, "audit log");
-    assert_eq!(s["window"]["extensions"][0]["reason"], "tenant acme is slow");
+    assert_eq!(
+        s["window"]["extensions"][0]["reason"],
+        "tenant acme is slow"
+    );
 }
 
 #[test]
@@ -212,11 +327,17 @@ fn kill_9_during_the_waves_resumes_to_done_without_loss() {
     }
     let plan = PlanBuilder::master("kill-waves", &users)
         .extra(FAST_GATES)
-        .extra(&waves(&[("a", &["user20"]), ("b", &["user21"]), ("c", &["user22"])]))
+        .extra(&waves(&[
+            ("a", &["user20"]),
+            ("b", &["user21"]),
+            ("c", &["user22"]),
+        ]))
         .build();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for round in 0..5 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let wait = 300 + (seed >> 33) % 2500;
         let mut engine = start_engine(&plan);
         std::thread::sleep(Duration::from_millis(wait));
@@ -229,7 +350,11 @@ fn kill_9_during_the_waves_resumes_to_done_without_loss() {
     assert_eq!(out.status.code(), Some(0), "{}", plan.context(&out));
     let v = compare(&users);
     common::assert_identical(&v, "after repeated kill -9");
-    assert_eq!(common::total(&v, "extra"), 0, "duplicates on the destination");
+    assert_eq!(
+        common::total(&v, "extra"),
+        0,
+        "duplicates on the destination"
+    );
 }
 
 #[test]
@@ -244,10 +369,39 @@ fn rollback_brings_back_mail_received_after_cutover() {
     let out = plan.run("run", &["--headless"]);
     assert_eq!(out.status.code(), Some(0), "{}", plan.context(&out));
 
-    common::deliver(&["--port", "20143", "--user", "user23", "--folder", "INBOX", "--count", "3", "--tag", "after-cutover"]);
-    common::deliver(&["--port", "20143", "--user", "user23", "--folder", "INBOX", "--flag", "\\Flagged", "--uids", "first:2"]);
+    common::deliver(&[
+        "--port",
+        "20143",
+        "--user",
+        "user23",
+        "--folder",
+        "INBOX",
+        "--count",
+        "3",
+        "--tag",
+        "after-cutover",
+    ]);
+    common::deliver(&[
+        "--port",
+        "20143",
+        "--user",
+        "user23",
+        "--folder",
+        "INBOX",
+        "--flag",
+        "\\Flagged",
+        "--uids",
+        "first:2",
+    ]);
     let back = plan.run("rollback", &["only"]);
     assert_eq!(back.status.code(), Some(0), "{}", plan.context(&back));
-    assert!(stdout(&back).contains("3 message(s) received after cutover copied back"), "{}", describe(&back));
-    common::assert_identical(&compare(&["user23"]), "source and destination after rollback");
+    assert!(
+        stdout(&back).contains("3 message(s) received after cutover copied back"),
+        "{}",
+        describe(&back)
+    );
+    common::assert_identical(
+        &compare(&["user23"]),
+        "source and destination after rollback",
+    );
 }

@@ -7,6 +7,7 @@ mod exit;
 mod handoff;
 mod logging;
 mod manifest;
+mod outputs;
 mod rollback;
 mod run;
 mod sync;
@@ -134,6 +135,13 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Serve the public status page's directory read-only over HTTP.
+    StatusPage {
+        plan: PathBuf,
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, env = "CUTOVER_SERVE", default_value = "127.0.0.1:8080")]
+        serve: std::net::SocketAddr,
+    },
     /// Print the stored manifest(s) as JSON.
     Manifest {
         plan: PathBuf,
@@ -229,6 +237,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         Command::Handoff { plan, wave, out } => {
             handoff::run(&plan, &state_dir, &wave, out.as_deref())
         }
+        Command::StatusPage { plan, serve } => runtime.block_on(status_page(&plan, serve)),
         Command::Manifest {
             plan,
             mailbox,
@@ -273,4 +282,21 @@ pub fn state_dir_for(plan: &cutover::plan::Plan, cli: &std::path::Path) -> PathB
         return cli.to_path_buf();
     }
     plan.state_dir.clone().unwrap_or_else(|| cli.to_path_buf())
+}
+
+/// `cutover status-page PLAN --serve ADDR`: a quick look at the page the
+/// engine writes; any web server can serve the same directory.
+async fn status_page(path: &std::path::Path, addr: std::net::SocketAddr) -> anyhow::Result<Exit> {
+    let plan = match load_plan_for_control(path) {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
+    let Some(page) = plan.telemetry.as_ref().and_then(|t| t.status_page.as_ref()) else {
+        eprintln!("cutover: the plan has no [telemetry.status-page] table");
+        return Ok(Exit::Plan);
+    };
+    let dir = page.resolved_dir(plan.path.parent().unwrap_or(std::path::Path::new(".")));
+    println!("serving {} on http://{addr}/", dir.display());
+    cutover::telemetry::status_page::serve(dir, addr).await?;
+    Ok(Exit::Ok)
 }

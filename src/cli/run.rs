@@ -49,8 +49,9 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
         exit_when_finished: headless,
         schedule: true,
     };
-    let (handle, _engine, scheduler) =
-        Engine::start(plan.clone(), journal, Arc::new(Metrics::new()), options)?;
+    let metrics = Arc::new(Metrics::new());
+    let (handle, engine, scheduler) = Engine::start(plan.clone(), journal, metrics.clone(), options)?;
+    let outputs = super::outputs::start(&plan, &engine, &handle, metrics);
     let listener = socket::bind(
         &socket::socket_path(&journal_path),
         plan.control_group.as_deref(),
@@ -64,10 +65,13 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
         // One last tick so the final phases are printed.
         tokio::time::sleep(cutover::engine::TICK * 2).await;
         printer.abort();
+        super::outputs::finish(&engine, outputs).await;
         let last = handle.snapshots.borrow().clone();
         return Ok(last.map_or(Exit::Internal, |s| outcome(&s)));
     }
-    super::attach::embedded(handle, &plan, view.tui).await
+    let exit = super::attach::embedded(handle, &plan, view.tui).await;
+    super::outputs::finish(&engine, outputs).await;
+    exit
 }
 
 /// 0 when every wave is done; 4 when one failed validation; 5 otherwise.

@@ -37,7 +37,10 @@ pub enum Frame {
 }
 
 fn without_mailboxes(s: &Snapshot) -> Snapshot {
-    Snapshot { mailboxes: Vec::new(), ..s.clone() }
+    Snapshot {
+        mailboxes: Vec::new(),
+        ..s.clone()
+    }
 }
 
 impl Encoder {
@@ -54,11 +57,17 @@ impl Encoder {
             .filter(|m| self.last_rows.get(&m.source) != Some(*m))
             .cloned()
             .collect();
-        let same_rest = Snapshot { taken_at: last.taken_at, ..rest.clone() } == *last;
+        let same_rest = Snapshot {
+            taken_at: last.taken_at,
+            ..rest.clone()
+        } == *last;
         let frame = if same_rest && changed.is_empty() {
             Frame::Alive(snapshot.taken_at)
         } else {
-            Frame::Update(Update { rest: Box::new(rest.clone()), mailboxes: changed })
+            Frame::Update(Update {
+                rest: Box::new(rest.clone()),
+                mailboxes: changed,
+            })
         };
         self.last_rest = Some(rest);
         for m in &snapshot.mailboxes {
@@ -69,7 +78,11 @@ impl Encoder {
 
     fn remember(&mut self, snapshot: &Snapshot, rest: Snapshot) {
         self.last_rest = Some(rest);
-        self.last_rows = snapshot.mailboxes.iter().map(|m| (m.source.clone(), m.clone())).collect();
+        self.last_rows = snapshot
+            .mailboxes
+            .iter()
+            .map(|m| (m.source.clone(), m.clone()))
+            .collect();
     }
 }
 
@@ -89,7 +102,11 @@ impl Decoder {
     pub fn update(&mut self, update: Update) -> Option<Snapshot> {
         let current = self.current.as_mut()?;
         let rows = std::mem::take(&mut current.mailboxes);
-        let mut index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, m)| (m.source.clone(), i)).collect();
+        let mut index: HashMap<String, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.source.clone(), i))
+            .collect();
         let mut rows = rows;
         for m in update.mailboxes {
             match index.get(&m.source) {
@@ -100,7 +117,10 @@ impl Decoder {
                 }
             }
         }
-        *current = Snapshot { mailboxes: rows, ..*update.rest };
+        *current = Snapshot {
+            mailboxes: rows,
+            ..*update.rest
+        };
         Some(current.clone())
     }
 

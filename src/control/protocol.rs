@@ -24,12 +24,25 @@ pub enum ClientMessage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum ServerMessage {
-    Snapshot { snapshot: Box<Snapshot> },
+    Snapshot {
+        snapshot: Box<Snapshot>,
+    },
     /// What changed since the last message on a watch stream.
-    Update { update: super::delta::Update },
+    Update {
+        update: super::delta::Update,
+    },
     /// Nothing changed; the engine is alive and its data current at `at`.
-    Alive { at: chrono::DateTime<chrono::Utc> },
-    Reply { reply: Reply, caller: Caller },
-    Whoami { caller: Caller },
-    Error { message: String },
+    Alive {
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    Reply {
+        reply: Reply,
+        caller: Caller,
+    },
+    Whoami {
+        caller: Caller,
+    },
+    Error {
+        message: String,
+    },
 }

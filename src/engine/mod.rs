@@ -36,5 +36,5 @@ pub mod wave;
 
 pub use gates::{GateKeeper, Stage, WaveFigures, held_reason};
 pub use rollback::reverse_mailbox;
-pub use runtime::{Engine, ExternalGate, RunOptions, TICK};
+pub use runtime::{Engine, ExternalGate, OutputsView, RunOptions, TICK};
 pub use wave::WavePhase;

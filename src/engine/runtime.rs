@@ -32,6 +32,9 @@ pub struct Engine {
     pub(super) wake: Notify,
     /// Extra gates from outside the engine (DNS, alarms, runbook), per wave.
     pub external_gates: Mutex<Vec<ExternalGate>>,
+    /// Reports the health of outputs outside the engine (telemetry), for
+    /// the snapshot; set by whoever started them.
+    pub outputs: Mutex<Option<OutputsView>>,
     /// The DNS watcher's latest record states, when the plan watches DNS.
     pub(super) dns: Option<watch::Receiver<Vec<crate::dns::RecordStatus>>>,
 }
@@ -39,6 +42,9 @@ pub struct Engine {
 /// A check from outside the engine: given a wave and a stage, the closed
 /// gates as (gate, reason).
 pub type ExternalGate = Box<dyn Fn(&str, Stage) -> Vec<(String, String)> + Send + Sync>;
+
+/// Reports outputs' health for the snapshot.
+pub type OutputsView = Box<dyn Fn() -> Vec<super::snapshot::OutputView> + Send + Sync>;
 
 /// Options of a run.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +90,7 @@ impl Engine {
             gates: Mutex::new(GateKeeper::default()),
             wake: Notify::new(),
             external_gates: Mutex::new(Vec::new()),
+            outputs: Mutex::new(None),
             dns: plan
                 .dns
                 .clone()
@@ -148,6 +155,9 @@ impl Engine {
             snapshot.dns = rx.borrow().clone();
         }
         snapshot.runbook = self.runbook_view();
+        if let Some(view) = self.outputs.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            snapshot.outputs = view();
+        }
     }
 
     /// Checks a command against the action table, applies it, and audits

@@ -42,7 +42,7 @@ impl Outgoing<'_> {
 }
 
 /// Whether a keyword can be sent as an IMAP atom (flags cannot be quoted).
-fn is_atom(flag: &str) -> bool {
+pub(super) fn is_atom(flag: &str) -> bool {
     let body = flag.strip_prefix('\\').unwrap_or(flag);
     !body.is_empty()
         && body
@@ -64,7 +64,7 @@ pub(super) fn quote(s: &str) -> String {
 }
 
 fn io_err(e: &std::io::Error) -> ImapError {
-    ImapError::new(Kind::Connection, format!("APPEND: {e}"))
+    ImapError::new(super::error::io_category(e), format!("APPEND: {e}"))
 }
 
 fn expand(set: &[UidSetMember]) -> Vec<u32> {
@@ -114,7 +114,9 @@ impl Connection {
                 ));
             }
         }
-        let timeout = self.timeout * u32::try_from(batch.len().clamp(1, 20)).unwrap_or(20);
+        let timeout = self
+            .timeout
+            .saturating_mul(u32::try_from(batch.len().clamp(1, 20)).unwrap_or(20));
         let metrics = self.metrics.clone();
         let server = self.server.clone();
         if self.caps.multiappend && batch.len() > 1 {

@@ -16,7 +16,7 @@ impl ImapError {
     pub fn new(category: Category, message: impl Into<String>) -> Self {
         Self {
             category,
-            message: message.into(),
+            message: bounded(message.into()),
         }
     }
 
@@ -27,7 +27,7 @@ impl ImapError {
             E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 Self::new(Category::Timeout, format!("{doing}: {io}"))
             }
-            E::Io(io) => Self::new(Category::Connection, format!("{doing}: {io}")),
+            E::Io(io) => Self::new(io_category(&io), format!("{doing}: {io}")),
             E::ConnectionLost => {
                 Self::new(Category::Connection, format!("{doing}: connection lost"))
             }
@@ -64,6 +64,34 @@ impl fmt::Display for ImapError {
 
 impl std::error::Error for ImapError {}
 
+/// Longest error text kept: an error may quote what the server sent, and a
+/// hostile server's megabyte of garbage must not be copied whole into the
+/// log, the journal and every snapshot.
+const MAX_TEXT: usize = 1000;
+
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(" ... (truncated)");
+    }
+    text
+}
+
+/// An I/O error from the response reader: a response it could not parse
+/// (async-imap reports those as `Other` errors "... during parsing of ...")
+/// is a protocol fault, anything else a connection fault.
+pub(super) fn io_category(e: &std::io::Error) -> Category {
+    if e.kind() == std::io::ErrorKind::Other && e.to_string().contains("during parsing of") {
+        Category::Protocol
+    } else {
+        Category::Connection
+    }
+}
+
 /// The server's own words from async-imap's error text, which wraps them as
 /// `code: None, info: Some("...")`.
 fn server_words(text: &str) -> String {
@@ -96,6 +124,13 @@ pub fn classify_text(text: &str, otherwise: Category) -> Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_are_cut() {
+        let e = ImapError::new(Category::Protocol, "é".repeat(5000));
+        assert!(e.message.len() < MAX_TEXT + 20, "{}", e.message.len());
+        assert!(e.message.ends_with("(truncated)"));
+    }
 
     #[test]
     fn server_words_are_unwrapped() {

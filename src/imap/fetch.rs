@@ -152,7 +152,7 @@ impl Connection {
         timed(
             &self.metrics,
             &self.server,
-            timeout * 4,
+            timeout.saturating_mul(4),
             Op::Fetch,
             "UID FETCH (FLAGS)",
             async {
@@ -239,7 +239,7 @@ impl Connection {
     pub async fn store_flags(&mut self, uid: u32, flags: &[String]) -> Result<(), ImapError> {
         let list = flags
             .iter()
-            .filter(|f| *f != "\\Recent")
+            .filter(|f| *f != "\\Recent" && super::append::is_atom(f))
             .cloned()
             .collect::<Vec<_>>()
             .join(" ");

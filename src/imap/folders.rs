@@ -134,12 +134,66 @@ impl Connection {
 }
 
 /// Decodes modified UTF-7; a name that is not valid stays as it was.
+///
+/// Decoded here rather than with `utf7_imap::decode_utf7_imap`, which panics
+/// on invalid base64 (`&!!-`), a name any server may send in a LIST.
 pub fn decode_mutf7(wire: &str) -> String {
     if wire.contains('&') {
-        utf7_imap::decode_utf7_imap(wire.to_owned())
+        decode_strict(wire).unwrap_or_else(|| wire.to_owned())
     } else {
         wire.to_owned()
     }
+}
+
+/// RFC 3501 5.1.3: `&-` is `&`; `&...-` is modified base64 of UTF-16BE.
+fn decode_strict(wire: &str) -> Option<String> {
+    let mut out = String::with_capacity(wire.len());
+    let mut rest = wire;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let end = after.find('-')?;
+        if end == 0 {
+            out.push('&');
+        } else {
+            let bytes = modified_base64(&after[..end])?;
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = bytes
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            out.push_str(&String::from_utf16(&units).ok()?);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Base64 with `,` for `/` and no padding; `None` on any other character.
+fn modified_base64(text: &str) -> Option<Vec<u8>> {
+    let (mut bits, mut held, mut out) = (0u32, 0u32, Vec::with_capacity(text.len()));
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b',' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        held += 6;
+        if held >= 8 {
+            held -= 8;
+            out.push(u8::try_from(bits >> held).ok()?);
+            bits &= (1 << held) - 1;
+        }
+    }
+    // A dangling character or non-zero padding bits: not what an encoder writes.
+    (held < 6 && bits == 0).then_some(out)
 }
 
 /// Encodes a name in modified UTF-7.
@@ -161,6 +215,13 @@ mod tests {
         ] {
             assert_eq!(encode_mutf7(plain), wire, "encode {plain}");
             assert_eq!(decode_mutf7(wire), plain, "decode {wire}");
+        }
+    }
+
+    #[test]
+    fn invalid_modified_utf7_stays_as_sent() {
+        for wire in ["&!!-", "&A-", "&AAAA", "&2D0-", "AT&T", "&AAB-"] {
+            assert_eq!(decode_mutf7(wire), wire, "decode {wire}");
         }
     }
 }

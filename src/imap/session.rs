@@ -93,7 +93,10 @@ impl Connection {
                     .read_response()
                     .await
                     .map_err(|e| {
-                        ImapError::new(Kind::Connection, format!("reading greeting: {e}"))
+                        ImapError::new(
+                            super::error::io_category(&e),
+                            format!("reading greeting: {e}"),
+                        )
                     })?
                     .ok_or_else(|| {
                         ImapError::new(Kind::Connection, "server closed before greeting")

@@ -65,6 +65,7 @@ pub struct Plan {
     pub control_group: Option<String>,
     pub handoff: Handoff,
     pub dns: Option<crate::dns::DnsSection>,
+    pub telemetry: Option<crate::telemetry::TelemetrySection>,
 }
 
 impl Plan {

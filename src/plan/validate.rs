@@ -130,6 +130,12 @@ fn build(
             diags.at(span, message, hint.as_deref());
         }
     }
+    if let Some(telemetry) = &raw.telemetry {
+        let tenant_names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
+        for (span, message, hint) in telemetry.validate(&tenant_names) {
+            diags.at(span, message, hint.as_deref());
+        }
+    }
     let window = window(&raw, diags);
     check_thresholds(&raw, diags);
 
@@ -151,6 +157,7 @@ fn build(
         control_group: raw.control_group.map(toml::Spanned::into_inner),
         handoff: raw.handoff.unwrap_or_default(),
         dns: raw.dns,
+        telemetry: raw.telemetry,
     }
 }
 

@@ -1,9 +1,14 @@
-//! CloudWatch: the migration's figures out with PutMetricData, the state of
-//! the alarms the plan names in with DescribeAlarms.
+//! CloudWatch: the migration's figures out with `PutMetricData`, the state of
+//! the alarms the plan names in with `DescribeAlarms`.
 //!
 //! One background task does both once per interval. Failures are counted
 //! and shown; they never reach the engine, whose snapshots this task only
 //! reads.
+
+#![expect(
+    clippy::doc_markdown,
+    reason = "CloudWatch is a product name, not an identifier"
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,7 +31,7 @@ use super::{Category, Metrics};
 use crate::engine::Snapshot;
 use crate::journal::MailboxPhase;
 
-/// CloudWatch accepts at most this many datums in one PutMetricData.
+/// CloudWatch accepts at most this many datums in one `PutMetricData`.
 pub const MAX_DATUMS_PER_REQUEST: usize = 1000;
 
 /// Tries of one request before the interval gives up on it.
@@ -60,6 +65,7 @@ struct Board {
 }
 
 impl AlarmBoard {
+    #[must_use]
     pub fn new(cfg: Option<&CloudWatchConfig>) -> Self {
         let interval = cfg.map_or(60, |c| *c.interval_secs.get_ref()).max(1);
         Self {
@@ -156,7 +162,7 @@ pub(crate) async fn run(
     cfg: CloudWatchConfig,
     plan: String,
     tenants: Vec<(String, String)>,
-    snapshots: watch::Receiver<Option<Snapshot>>,
+    mut snapshots: watch::Receiver<Option<Snapshot>>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     alarms: Arc<AlarmBoard>,
@@ -174,7 +180,10 @@ pub(crate) async fn run(
     };
 
     loop {
-        ticker.tick().await;
+        let closed = tokio::select! {
+            _ = ticker.tick() => false,
+            () = engine_gone(&mut snapshots) => true,
+        };
         let mut all_ok = true;
 
         let batch = snapshots
@@ -188,9 +197,11 @@ pub(crate) async fn run(
             }
         }
 
-        if !alarms.names.is_empty() {
-            match with_retries("DescribeAlarms", &fail, || read_alarms(&client, &alarms.names))
-                .await
+        if !alarms.names.is_empty() && !closed {
+            match with_retries("DescribeAlarms", &fail, || {
+                read_alarms(&client, &alarms.names)
+            })
+            .await
             {
                 Ok(states) => alarms.record(states),
                 Err(()) => all_ok = false,
@@ -200,7 +211,16 @@ pub(crate) async fn run(
         if all_ok {
             health.ok();
         }
+        if closed {
+            return;
+        }
     }
+}
+
+/// Returns once the engine has dropped its end of the snapshot channel, so
+/// the last figures are published at once rather than at the next tick.
+async fn engine_gone(snapshots: &mut watch::Receiver<Option<Snapshot>>) {
+    while snapshots.changed().await.is_ok() {}
 }
 
 /// Sends the datums in requests of at most [`MAX_DATUMS_PER_REQUEST`].
@@ -307,6 +327,7 @@ async fn read_alarms(
 /// the errors that happened since the one before.
 pub type ErrorTotals = BTreeMap<Category, u64>;
 
+/// Mailbox figures of one tenant in one wave.
 #[derive(Default)]
 struct Tally {
     mailboxes: f64,
@@ -314,6 +335,35 @@ struct Tally {
     bytes: f64,
     verified: f64,
     failed: f64,
+}
+
+/// Datums being collected, all stamped with the snapshot's time.
+struct Datums {
+    at: AwsDateTime,
+    out: Vec<MetricDatum>,
+}
+
+impl Datums {
+    /// Adds one datum; values CloudWatch would refuse (not finite, an empty
+    /// dimension) are left out.
+    fn push(&mut self, name: &str, dims: &[(&str, &str)], value: f64, unit: StandardUnit) {
+        if !value.is_finite() || dims.iter().any(|(_, v)| v.is_empty()) {
+            return;
+        }
+        let dimensions = dims
+            .iter()
+            .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+            .collect();
+        self.out.push(
+            MetricDatum::builder()
+                .metric_name(name)
+                .set_dimensions(Some(dimensions))
+                .timestamp(self.at)
+                .value(value)
+                .unit(unit)
+                .build(),
+        );
+    }
 }
 
 /// The datums for one snapshot, and the error totals they account for.
@@ -327,68 +377,85 @@ struct Tally {
 ///   `MailboxesVerified`, `MailboxesFailed`;
 /// - Plan, Category: `Errors` since the previous publication;
 /// - Plan, Server, Operation: `LatencyP50`, `LatencyP95`, `LatencyP99` (ms).
-#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+#[must_use]
 pub fn metric_data(
     plan: &str,
     tenants: &[(String, String)],
     snapshot: &Snapshot,
     published: &ErrorTotals,
 ) -> (Vec<MetricDatum>, ErrorTotals) {
-    let at = AwsDateTime::from_millis(snapshot.taken_at.timestamp_millis());
-    let mut out = Vec::new();
-    let mut push = |name: &str, dims: &[(&str, &str)], value: f64, unit: StandardUnit| {
-        if !value.is_finite() || dims.iter().any(|(_, v)| v.is_empty()) {
-            return;
-        }
-        let dimensions = dims
-            .iter()
-            .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-            .collect();
-        out.push(
-            MetricDatum::builder()
-                .metric_name(name)
-                .set_dimensions(Some(dimensions))
-                .timestamp(at)
-                .value(value)
-                .unit(unit)
-                .build(),
-        );
+    let mut datums = Datums {
+        at: AwsDateTime::from_millis(snapshot.taken_at.timestamp_millis()),
+        out: Vec::new(),
     };
+    plan_and_wave_figures(&mut datums, plan, snapshot);
+    tenant_figures(&mut datums, plan, tenants, snapshot);
+    let totals = error_figures(&mut datums, plan, snapshot, published);
+    for l in &snapshot.latency {
+        let d = [
+            ("Plan", plan),
+            ("Server", l.server.as_str()),
+            ("Operation", l.op.as_str()),
+        ];
+        datums.push("LatencyP50", &d, l.p50_ms, StandardUnit::Milliseconds);
+        datums.push("LatencyP95", &d, l.p95_ms, StandardUnit::Milliseconds);
+        datums.push("LatencyP99", &d, l.p99_ms, StandardUnit::Milliseconds);
+    }
+    (datums.out, totals)
+}
 
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+fn plan_and_wave_figures(datums: &mut Datums, plan: &str, snapshot: &Snapshot) {
     let p = [("Plan", plan)];
-    push("MessagesCopied", &p, snapshot.copied as f64, StandardUnit::Count);
-    push("BytesCopied", &p, snapshot.bytes as f64, StandardUnit::Bytes);
-    push(
+    datums.push(
+        "MessagesCopied",
+        &p,
+        snapshot.copied as f64,
+        StandardUnit::Count,
+    );
+    datums.push(
+        "BytesCopied",
+        &p,
+        snapshot.bytes as f64,
+        StandardUnit::Bytes,
+    );
+    datums.push(
         "MessagesPerSecond",
         &p,
         snapshot.messages_per_sec,
         StandardUnit::CountSecond,
     );
-    push(
+    datums.push(
         "BytesPerSecond",
         &p,
         snapshot.bytes_per_sec,
         StandardUnit::BytesSecond,
     );
-    push(
-        "Halted",
-        &p,
-        f64::from(u8::from(snapshot.halted)),
-        StandardUnit::None,
-    );
+    let halted = f64::from(u8::from(snapshot.halted));
+    datums.push("Halted", &p, halted, StandardUnit::None);
 
     for wave in &snapshot.waves {
         let d = [("Plan", plan), ("Wave", wave.name.as_str())];
-        push("MessagesCopied", &d, wave.messages as f64, StandardUnit::Count);
-        push("BytesCopied", &d, wave.bytes as f64, StandardUnit::Bytes);
-        push("Mailboxes", &d, f64::from(wave.mailboxes), StandardUnit::Count);
-        push(
+        datums.push(
+            "MessagesCopied",
+            &d,
+            wave.messages as f64,
+            StandardUnit::Count,
+        );
+        datums.push("BytesCopied", &d, wave.bytes as f64, StandardUnit::Bytes);
+        datums.push(
+            "Mailboxes",
+            &d,
+            f64::from(wave.mailboxes),
+            StandardUnit::Count,
+        );
+        datums.push(
             "MailboxesVerified",
             &d,
             f64::from(wave.verified),
             StandardUnit::Count,
         );
-        push(
+        datums.push(
             "MailboxesFailed",
             &d,
             f64::from(wave.failed),
@@ -399,9 +466,24 @@ pub fn metric_data(
                 .gates
                 .iter()
                 .any(|g| g.wave == wave.name && !g.open);
-        push("GateHeld", &d, f64::from(u8::from(held)), StandardUnit::None);
+        datums.push(
+            "GateHeld",
+            &d,
+            f64::from(u8::from(held)),
+            StandardUnit::None,
+        );
     }
+}
 
+/// Per tenant and wave; every tenant of the plan is published, with zeros
+/// when none of its mailboxes has started.
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+fn tenant_figures(
+    datums: &mut Datums,
+    plan: &str,
+    tenants: &[(String, String)],
+    snapshot: &Snapshot,
+) {
     let mut per_tenant: BTreeMap<(&str, &str), Tally> = tenants
         .iter()
         .map(|(t, w)| ((t.as_str(), w.as_str()), Tally::default()))
@@ -418,36 +500,30 @@ pub fn metric_data(
     }
     for ((tenant, wave), t) in &per_tenant {
         let d = [("Plan", plan), ("Wave", *wave), ("Tenant", *tenant)];
-        push("MessagesCopied", &d, t.messages, StandardUnit::Count);
-        push("BytesCopied", &d, t.bytes, StandardUnit::Bytes);
-        push("Mailboxes", &d, t.mailboxes, StandardUnit::Count);
-        push("MailboxesVerified", &d, t.verified, StandardUnit::Count);
-        push("MailboxesFailed", &d, t.failed, StandardUnit::Count);
+        datums.push("MessagesCopied", &d, t.messages, StandardUnit::Count);
+        datums.push("BytesCopied", &d, t.bytes, StandardUnit::Bytes);
+        datums.push("Mailboxes", &d, t.mailboxes, StandardUnit::Count);
+        datums.push("MailboxesVerified", &d, t.verified, StandardUnit::Count);
+        datums.push("MailboxesFailed", &d, t.failed, StandardUnit::Count);
     }
+}
 
+/// Errors per category since the last publication; returns the totals this
+/// publication accounts for.
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+fn error_figures(
+    datums: &mut Datums,
+    plan: &str,
+    snapshot: &Snapshot,
+    published: &ErrorTotals,
+) -> ErrorTotals {
     let mut totals = published.clone();
     for e in &snapshot.errors {
         let before = published.get(&e.category).copied().unwrap_or(0);
         let d = [("Plan", plan), ("Category", e.category.as_str())];
-        push(
-            "Errors",
-            &d,
-            e.count.saturating_sub(before) as f64,
-            StandardUnit::Count,
-        );
+        let since = e.count.saturating_sub(before) as f64;
+        datums.push("Errors", &d, since, StandardUnit::Count);
         totals.insert(e.category, e.count);
     }
-
-    for l in &snapshot.latency {
-        let d = [
-            ("Plan", plan),
-            ("Server", l.server.as_str()),
-            ("Operation", l.op.as_str()),
-        ];
-        push("LatencyP50", &d, l.p50_ms, StandardUnit::Milliseconds);
-        push("LatencyP95", &d, l.p95_ms, StandardUnit::Milliseconds);
-        push("LatencyP99", &d, l.p99_ms, StandardUnit::Milliseconds);
-    }
-
-    (out, totals)
+    totals
 }

@@ -5,8 +5,14 @@
 //! a slow or dead output falls behind on its own, counts its failures and
 //! shows them in [`Outputs::status`].
 
+#![expect(
+    clippy::doc_markdown,
+    reason = "CloudWatch is a product name, not an identifier"
+)]
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,6 +34,7 @@ pub enum OutputState {
 }
 
 impl OutputState {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             OutputState::Ok => "ok",
@@ -55,11 +62,16 @@ pub struct Health {
 }
 
 impl Health {
+    #[must_use]
     pub fn new(name: &str, on: bool) -> Arc<Self> {
         Arc::new(Self {
             status: Mutex::new(OutputStatus {
                 name: name.to_owned(),
-                state: if on { OutputState::Ok } else { OutputState::Off },
+                state: if on {
+                    OutputState::Ok
+                } else {
+                    OutputState::Off
+                },
                 last_error: None,
                 last_ok: None,
             }),
@@ -116,21 +128,6 @@ pub fn start(
 ) -> Outputs {
     let mut tasks = Vec::new();
 
-    let cloudwatch_cfg = section.cloudwatch_on();
-    let cloudwatch = Health::new("cloudwatch", cloudwatch_cfg.is_some());
-    let alarms = Arc::new(AlarmBoard::new(cloudwatch_cfg));
-    if let Some(cfg) = cloudwatch_cfg {
-        tasks.push(tokio::spawn(cloudwatch::run(
-            cfg.clone(),
-            plan_name.to_owned(),
-            tenants.clone(),
-            snapshots.clone(),
-            Arc::clone(&metrics),
-            Arc::clone(&cloudwatch),
-            Arc::clone(&alarms),
-        )));
-    }
-
     let page_cfg = section.status_page_on();
     let status_page = Health::new("status-page", page_cfg.is_some());
     if let Some(cfg) = page_cfg {
@@ -142,9 +139,24 @@ pub fn start(
         )));
     }
 
-    let hooks = webhooks::start(section, plan_name, plan_dir, snapshots, &metrics);
+    let hooks = webhooks::start(section, plan_name, plan_dir, snapshots.clone(), &metrics);
     let webhooks = hooks.health;
     tasks.extend(hooks.tasks);
+
+    let cloudwatch_cfg = section.cloudwatch_on();
+    let cloudwatch = Health::new("cloudwatch", cloudwatch_cfg.is_some());
+    let alarms = Arc::new(AlarmBoard::new(cloudwatch_cfg));
+    if let Some(cfg) = cloudwatch_cfg {
+        tasks.push(tokio::spawn(cloudwatch::run(
+            cfg.clone(),
+            plan_name.to_owned(),
+            tenants,
+            snapshots,
+            metrics,
+            Arc::clone(&cloudwatch),
+            Arc::clone(&alarms),
+        )));
+    }
 
     Outputs {
         cloudwatch,
@@ -158,6 +170,7 @@ pub fn start(
 
 impl Outputs {
     /// Every output, switched on or not, in a fixed order.
+    #[must_use]
     pub fn status(&self) -> Vec<OutputStatus> {
         vec![
             self.cloudwatch.get(),
@@ -170,6 +183,7 @@ impl Outputs {
     /// alarms as a gate and one of them is in ALARM. Alarm states that could
     /// not be refreshed for a while do not hold anything: an unreachable
     /// CloudWatch never stops the migration.
+    #[must_use]
     pub fn alarm_gate(&self) -> Option<String> {
         if !self.alarm_gate {
             return None;
@@ -186,8 +200,24 @@ impl Outputs {
     }
 
     /// The named alarms with their last known state, for the war room.
+    #[must_use]
     pub fn alarms(&self) -> Vec<AlarmState> {
         self.alarms.states()
+    }
+}
+
+impl Outputs {
+    /// Lets the outputs finish after the engine stopped: once the engine has
+    /// dropped its snapshot sender, CloudWatch publishes the last figures,
+    /// the status page writes the last view and webhooks deliver what is
+    /// queued. Whatever is still running after `grace` is stopped.
+    pub async fn finish(mut self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        for mut task in std::mem::take(&mut self.tasks) {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
     }
 }
 

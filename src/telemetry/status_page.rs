@@ -48,6 +48,7 @@ pub enum ComponentState {
 }
 
 impl ComponentState {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             ComponentState::Operational => "operational",
@@ -58,6 +59,7 @@ impl ComponentState {
         }
     }
 
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             ComponentState::Operational => "Operational",
@@ -74,7 +76,9 @@ impl ComponentState {
             ComponentState::UnderMaintenance => "Scheduled maintenance in progress",
             ComponentState::DegradedPerformance => "Maintenance delayed",
             ComponentState::PartialOutage => "Some mailboxes need attention",
-            ComponentState::MajorOutage => "Maintenance failed: we are on it",
+            ComponentState::MajorOutage => {
+                "Maintenance failed for some services; we are working on it"
+            }
         }
     }
 }
@@ -167,6 +171,7 @@ pub struct Page {
 }
 
 impl Page {
+    #[must_use]
     pub fn new(
         cfg: &StatusPageConfig,
         plan_name: &str,
@@ -186,11 +191,13 @@ impl Page {
         }
     }
 
+    #[must_use]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The public view of one snapshot.
+    #[must_use]
     pub fn view(&self, snapshot: &Snapshot) -> PublicView {
         let now = snapshot.taken_at;
         let window = snapshot.window.as_ref().map(|w| PublicWindow {
@@ -342,6 +349,7 @@ fn is_current(phase: &str) -> bool {
 }
 
 /// A wave's phase in words for people outside the project.
+#[must_use]
 pub fn wave_words(phase: &str) -> &'static str {
     match phase {
         "planned" => "scheduled",
@@ -378,6 +386,7 @@ fn mailbox_words(m: &MailboxView) -> &'static str {
 }
 
 /// What changed between two views, in words for the history.
+#[must_use]
 pub fn transitions(before: &PublicView, after: &PublicView) -> Vec<String> {
     let mut out = Vec::new();
     for c in &after.components {
@@ -410,23 +419,43 @@ pub fn transitions(before: &PublicView, after: &PublicView) -> Vec<String> {
 }
 
 /// The page as HTML: inline CSS, no scripts, no external assets.
+#[must_use]
 pub fn render_html(status: &PublicStatus) -> String {
     let v = &status.view;
     let mut body = String::new();
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<div class=\"banner {}\">{}</div>\n",
+        "<div class=\"banner {}\">{}</div>",
         v.overall.as_str(),
         v.overall.banner()
     );
+    components_html(&mut body, &v.components);
+    if let Some(w) = &v.window {
+        window_html(&mut body, w);
+    }
+    waves_html(&mut body, v);
+    if let Some(mailboxes) = &v.mailboxes {
+        mailboxes_html(&mut body, mailboxes);
+    }
+    history_html(&mut body, &status.history);
 
+    TEMPLATE
+        .replace("{{title}}", &escape(&v.title))
+        .replace(
+            "{{updated}}",
+            &status.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
+        .replace("{{content}}", &body)
+}
+
+fn components_html(body: &mut String, components: &[Component]) {
     body.push_str("<h2>Services</h2>\n<div class=\"card\">\n");
-    for c in &v.components {
-        let _ = write!(
+    for c in components {
+        let _ = writeln!(
             body,
             "<div class=\"row\"><div><div class=\"name\">{}</div>\
              <div class=\"detail\">{} of {} mailboxes moved</div></div>\
-             <div class=\"state {}\"><span class=\"dot {}\"></span>{}</div></div>\n",
+             <div class=\"state {}\"><span class=\"dot {}\"></span>{}</div></div>",
             escape(&c.name),
             c.moved,
             c.mailboxes,
@@ -436,107 +465,104 @@ pub fn render_html(status: &PublicStatus) -> String {
         );
     }
     body.push_str("</div>\n");
+}
 
-    if let Some(w) = &v.window {
-        body.push_str("<h2>Maintenance window</h2>\n<div class=\"card\">\n");
-        let _ = write!(
+fn window_html(body: &mut String, w: &PublicWindow) {
+    body.push_str("<h2>Maintenance window</h2>\n<div class=\"card\">\n");
+    let planned = if w.extensions.is_empty() {
+        "As planned".to_owned()
+    } else {
+        format!("Planned to end {}", w.planned_end.format("%H:%M UTC"))
+    };
+    let (class, word) = if w.open {
+        ("under_maintenance", "Open")
+    } else {
+        ("operational", "Not open")
+    };
+    let _ = writeln!(
+        body,
+        "<div class=\"row\"><div><div class=\"name\">{} – {}</div>\
+         <div class=\"detail\">{planned}</div></div>\
+         <div class=\"state {class}\">{word}</div></div>",
+        w.start.format("%Y-%m-%d %H:%M UTC"),
+        w.end.format("%Y-%m-%d %H:%M UTC"),
+    );
+    for e in &w.extensions {
+        let at =
+            e.at.map(|t| format!(" at {}", t.format("%H:%M UTC")))
+                .unwrap_or_default();
+        let _ = writeln!(
             body,
-            "<div class=\"row\"><div><div class=\"name\">{} – {}</div>\
-             <div class=\"detail\">{}</div></div><div class=\"state {}\">{}</div></div>\n",
-            w.start.format("%Y-%m-%d %H:%M UTC"),
-            w.end.format("%Y-%m-%d %H:%M UTC"),
-            if w.extensions.is_empty() {
-                "As planned".to_owned()
-            } else {
-                format!("Planned to end {}", w.planned_end.format("%H:%M UTC"))
-            },
-            if w.open {
-                "under_maintenance"
-            } else {
-                "operational"
-            },
-            if w.open { "Open" } else { "Not open" }
+            "<div class=\"row\"><div class=\"detail\">Extended by {} minutes{at}</div></div>",
+            e.minutes
         );
-        for e in &w.extensions {
-            let _ = write!(
-                body,
-                "<div class=\"row\"><div class=\"detail\">Extended by {} minutes{}</div></div>\n",
-                e.minutes,
-                e.at.map(|t| format!(" at {}", t.format("%H:%M UTC")))
-                    .unwrap_or_default()
-            );
-        }
-        body.push_str("</div>\n");
     }
+    body.push_str("</div>\n");
+}
 
-    if !v.waves.is_empty() {
-        body.push_str(
-            "<h2>Waves</h2>\n<div class=\"card\"><table>\n\
-             <tr><th>Wave</th><th>State</th><th>Mailboxes moved</th></tr>\n",
+fn waves_html(body: &mut String, v: &PublicView) {
+    if v.waves.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<h2>Waves</h2>\n<div class=\"card\"><table>\n\
+         <tr><th>Wave</th><th>State</th><th>Mailboxes moved</th></tr>\n",
+    );
+    for w in &v.waves {
+        let current = v.current_wave.as_deref() == Some(w.name.as_str());
+        let next = v.next_wave.as_deref() == Some(w.name.as_str());
+        let tag = if current {
+            " (current)"
+        } else if next {
+            " (next)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            body,
+            "<tr{}><td>{}{tag}</td><td>{}</td><td>{} of {}</td></tr>",
+            if current { " class=\"current\"" } else { "" },
+            escape(&w.name),
+            escape(&w.state),
+            w.moved,
+            w.mailboxes
         );
-        for w in &v.waves {
-            let current = v.current_wave.as_deref() == Some(w.name.as_str());
-            let next = v.next_wave.as_deref() == Some(w.name.as_str());
-            let tag = if current {
-                " (current)"
-            } else if next {
-                " (next)"
-            } else {
-                ""
-            };
-            let _ = write!(
-                body,
-                "<tr{}><td>{}{}</td><td>{}</td><td>{} of {}</td></tr>\n",
-                if current { " class=\"current\"" } else { "" },
-                escape(&w.name),
-                tag,
-                escape(&w.state),
-                w.moved,
-                w.mailboxes
-            );
-        }
-        body.push_str("</table></div>\n");
     }
+    body.push_str("</table></div>\n");
+}
 
-    if let Some(mailboxes) = &v.mailboxes {
-        body.push_str(
-            "<h2>Mailboxes</h2>\n<div class=\"card\"><table>\n\
-             <tr><th>Address</th><th>Service</th><th>State</th></tr>\n",
+fn mailboxes_html(body: &mut String, mailboxes: &[PublicMailbox]) {
+    body.push_str(
+        "<h2>Mailboxes</h2>\n<div class=\"card\"><table>\n\
+         <tr><th>Address</th><th>Service</th><th>State</th></tr>\n",
+    );
+    for m in mailboxes {
+        let _ = writeln!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&m.address),
+            escape(&m.component),
+            escape(&m.state)
         );
-        for m in mailboxes {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                escape(&m.address),
-                escape(&m.component),
-                escape(&m.state)
-            );
-        }
-        body.push_str("</table></div>\n");
     }
+    body.push_str("</table></div>\n");
+}
 
+fn history_html(body: &mut String, history: &[HistoryEntry]) {
     body.push_str("<h2>Recent history</h2>\n<div class=\"card\"><ol class=\"history\">\n");
-    if status.history.is_empty() {
+    if history.is_empty() {
         body.push_str("<li class=\"detail\">No changes yet.</li>\n");
     }
-    for h in &status.history {
-        let _ = write!(
+    for h in history {
+        let _ = writeln!(
             body,
-            "<li><time datetime=\"{}\">{}</time>{}</li>\n",
+            "<li><time datetime=\"{}\">{}</time>{}</li>",
             h.at.to_rfc3339(),
             h.at.format("%Y-%m-%d %H:%M UTC"),
             escape(&h.text)
         );
     }
     body.push_str("</ol></div>\n");
-
-    TEMPLATE
-        .replace("{{title}}", &escape(&v.title))
-        .replace(
-            "{{updated}}",
-            &status.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        )
-        .replace("{{content}}", &body)
 }
 
 fn escape(text: &str) -> String {
@@ -581,6 +607,7 @@ fn replace(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// The status a previous run left in `dir`, to carry its history on.
+#[must_use]
 pub fn read_existing(dir: &Path) -> Option<PublicStatus> {
     let bytes = std::fs::read(dir.join("status.json")).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -632,7 +659,12 @@ pub(crate) async fn run(
 
 /// The status after `last` for a changed view, with the transitions between
 /// the two added to the history.
-pub fn next_status(last: Option<&PublicStatus>, view: PublicView, at: DateTime<Utc>) -> PublicStatus {
+#[must_use]
+pub fn next_status(
+    last: Option<&PublicStatus>,
+    view: PublicView,
+    at: DateTime<Utc>,
+) -> PublicStatus {
     let mut history: Vec<HistoryEntry> = last
         .map(|l| {
             transitions(&l.view, &view)

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::error::Error as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -61,6 +62,7 @@ pub struct Digest {
 }
 
 impl Digest {
+    #[must_use]
     pub fn of(snapshot: &Snapshot) -> Self {
         Self {
             taken_at: snapshot.taken_at,
@@ -88,22 +90,16 @@ impl Digest {
 }
 
 /// What happened between two snapshots.
+#[must_use]
 pub fn notices(before: &Snapshot, after: &Snapshot) -> Vec<Notice> {
     notices_between(&Digest::of(before), &Digest::of(after))
 }
 
 /// What happened between two digests, gates before waves so a held wave is
 /// told once, with the gate that holds it.
+#[must_use]
 pub fn notices_between(before: &Digest, after: &Digest) -> Vec<Notice> {
-    let at = after.taken_at;
-    let notice = |kind, wave: Option<&str>, text: String| Notice {
-        kind,
-        wave: wave.map(str::to_owned),
-        text,
-        at,
-    };
     let mut out = Vec::new();
-
     if after.halted != before.halted {
         let what = if after.halted {
             "Migration halted"
@@ -114,9 +110,38 @@ pub fn notices_between(before: &Digest, after: &Digest) -> Vec<Notice> {
             Some(t) => format!("{what}: {t}"),
             None => what.to_owned(),
         };
-        out.push(notice(EventKind::Halt, None, text));
+        out.push(after.notice(EventKind::Halt, None, text));
     }
+    gate_notices(before, after, &mut out);
+    wave_notices(before, after, &mut out);
+    if after.extensions.len() > before.extensions.len() {
+        let ends = after
+            .window_end
+            .map(|e| format!("; the window now ends {}", e.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        for e in &after.extensions[before.extensions.len()..] {
+            let text = format!(
+                "Maintenance window extended by {} min by {}: {}{ends}",
+                e.minutes, e.user, e.reason
+            );
+            out.push(after.notice(EventKind::Extend, None, text));
+        }
+    }
+    out
+}
 
+impl Digest {
+    fn notice(&self, kind: EventKind, wave: Option<&str>, text: String) -> Notice {
+        Notice {
+            kind,
+            wave: wave.map(str::to_owned),
+            text,
+            at: self.taken_at,
+        }
+    }
+}
+
+fn gate_notices(before: &Digest, after: &Digest, out: &mut Vec<Notice>) {
     for gate in &after.gates {
         let was = before
             .gates
@@ -125,23 +150,19 @@ pub fn notices_between(before: &Digest, after: &Digest) -> Vec<Notice> {
         let was_open = was.is_none_or(|g| g.open);
         if was_open && !gate.open {
             let reason = gate.reason.as_deref().unwrap_or("closed");
-            out.push(notice(
-                EventKind::Gate,
-                Some(&gate.wave),
-                format!(
-                    "Wave {} held: gate {} closed: {reason}",
-                    gate.wave, gate.gate
-                ),
-            ));
+            let text = format!(
+                "Wave {} held: gate {} closed: {reason}",
+                gate.wave, gate.gate
+            );
+            out.push(after.notice(EventKind::Gate, Some(&gate.wave), text));
         } else if was.is_some() && !was_open && gate.open {
-            out.push(notice(
-                EventKind::Gate,
-                Some(&gate.wave),
-                format!("Wave {}: gate {} open again", gate.wave, gate.gate),
-            ));
+            let text = format!("Wave {}: gate {} open again", gate.wave, gate.gate);
+            out.push(after.notice(EventKind::Gate, Some(&gate.wave), text));
         }
     }
+}
 
+fn wave_notices(before: &Digest, after: &Digest, out: &mut Vec<Notice>) {
     for (name, phase, reason) in &after.waves {
         let Some((_, old, _)) = before.waves.iter().find(|(n, ..)| n == name) else {
             continue;
@@ -156,56 +177,23 @@ pub fn notices_between(before: &Digest, after: &Digest) -> Vec<Notice> {
         let told_by_gate = out
             .iter()
             .any(|n| n.kind == EventKind::Gate && n.wave.as_deref() == Some(name));
-        match phase.as_str() {
-            "held" if told_by_gate => {}
-            "held" => out.push(notice(
-                EventKind::Gate,
-                Some(name),
-                format!("Wave {name} held{because}"),
-            )),
-            "rolled-back" => out.push(notice(
+        let (kind, text) = match phase.as_str() {
+            "held" if told_by_gate => continue,
+            "held" => (EventKind::Gate, format!("Wave {name} held{because}")),
+            "rolled-back" => (
                 EventKind::Rollback,
-                Some(name),
                 format!("Wave {name} rolled back{because}"),
-            )),
-            "halted" => out.push(notice(
-                EventKind::Halt,
-                Some(name),
-                format!("Wave {name} halted{because}"),
-            )),
-            "failed" => out.push(notice(
-                EventKind::Wave,
-                Some(name),
-                format!("Wave {name} failed{because}"),
-            )),
-            _ => out.push(notice(
-                EventKind::Wave,
-                Some(name),
-                format!("Wave {name}: {old} → {phase}"),
-            )),
-        }
+            ),
+            "halted" => (EventKind::Halt, format!("Wave {name} halted{because}")),
+            "failed" => (EventKind::Wave, format!("Wave {name} failed{because}")),
+            _ => (EventKind::Wave, format!("Wave {name}: {old} → {phase}")),
+        };
+        out.push(after.notice(kind, Some(name), text));
     }
-
-    if after.extensions.len() > before.extensions.len() {
-        let ends = after
-            .window_end
-            .map(|e| format!("; the window now ends {}", e.format("%Y-%m-%d %H:%M UTC")))
-            .unwrap_or_default();
-        for e in &after.extensions[before.extensions.len()..] {
-            out.push(notice(
-                EventKind::Extend,
-                None,
-                format!(
-                    "Maintenance window extended by {} min by {}: {}{ends}",
-                    e.minutes, e.user, e.reason
-                ),
-            ));
-        }
-    }
-    out
 }
 
 /// The body to POST for a notice, in the endpoint's style.
+#[must_use]
 pub fn payload(style: WebhookStyle, plan: &str, notice: &Notice) -> serde_json::Value {
     match style {
         WebhookStyle::Slack => json!({
@@ -249,6 +237,8 @@ fn colour(kind: EventKind, text: &str) -> &'static str {
 struct Queue {
     items: Mutex<VecDeque<Notice>>,
     ready: Notify,
+    /// Set when no more notices will come: the sender stops once empty.
+    closed: AtomicBool,
 }
 
 impl Queue {
@@ -256,7 +246,13 @@ impl Queue {
         Self {
             items: Mutex::new(VecDeque::with_capacity(QUEUE_CAPACITY)),
             ready: Notify::new(),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.ready.notify_one();
     }
 
     /// Adds a notice; true when the oldest had to be dropped for it.
@@ -269,15 +265,19 @@ impl Queue {
         dropped
     }
 
-    async fn pop(&self) -> Notice {
+    /// The next notice, or `None` once the queue is closed and empty.
+    async fn pop(&self) -> Option<Notice> {
         loop {
             let next = self
                 .items
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .pop_front();
-            if let Some(notice) = next {
-                return notice;
+            if next.is_some() {
+                return next;
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return None;
             }
             self.ready.notified().await;
         }
@@ -378,8 +378,8 @@ fn read_url(cfg: &WebhookConfig, plan_dir: &Path) -> Result<Secret, String> {
         std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
     } else if let Some(file) = &cfg.url_file {
         let path = plan_dir.join(file.get_ref());
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta =
+            std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!(
                 "{} is readable by group or others; run chmod 600 on it",
@@ -424,6 +424,9 @@ async fn differ(
             before = Some(after);
         }
         if snapshots.changed().await.is_err() {
+            for feed in &feeds {
+                feed.queue.close();
+            }
             return;
         }
     }
@@ -442,8 +445,7 @@ struct Sender {
 
 impl Sender {
     async fn run(self, queue: Arc<Queue>) {
-        loop {
-            let notice = queue.pop().await;
+        while let Some(notice) = queue.pop().await {
             self.deliver(&notice).await;
         }
     }
@@ -452,12 +454,7 @@ impl Sender {
         let body = payload(self.style, &self.plan, notice);
         let mut pause = FIRST_BACKOFF;
         for attempt in 1..=ATTEMPTS {
-            let sent = self
-                .client
-                .post(self.url.expose())
-                .json(&body)
-                .send()
-                .await;
+            let sent = self.client.post(self.url.expose()).json(&body).send().await;
             let (text, worth_retrying) = match sent {
                 Ok(response) if response.status().is_success() => {
                     self.health.ok();
@@ -479,8 +476,7 @@ impl Sender {
                 format!("{text}; notice dropped")
             };
             tracing::warn!(output = "webhook", "{text}");
-            self.metrics
-                .error(Category::Webhook, "", "webhook", &text);
+            self.metrics.error(Category::Webhook, "", "webhook", &text);
             self.health.failing(&text);
             if !retry {
                 return;
@@ -508,6 +504,7 @@ impl Sender {
 }
 
 /// Removes a URL, and its path and query (where tokens live), from a text.
+#[must_use]
 pub fn redact(text: &str, url: &str) -> String {
     let mut out = text.replace(url, "<webhook url>");
     if let Ok(parsed) = reqwest::Url::parse(url) {
@@ -550,6 +547,117 @@ mod tests {
         }
         let first = q.items.lock().unwrap().front().cloned().unwrap();
         assert_eq!(first.text, "1");
+    }
+
+    fn digest(waves: &[(&str, &str)], gates: &[(&str, bool)], halted: bool) -> Digest {
+        Digest {
+            taken_at: Utc::now(),
+            halted,
+            halt_text: None,
+            waves: waves
+                .iter()
+                .map(|(n, p)| ((*n).to_owned(), (*p).to_owned(), None))
+                .collect(),
+            gates: gates
+                .iter()
+                .map(|(g, open)| GateView {
+                    wave: "w1".to_owned(),
+                    gate: (*g).to_owned(),
+                    open: *open,
+                    reason: (!open).then(|| "too slow".to_owned()),
+                })
+                .collect(),
+            extensions: Vec::new(),
+            window_end: None,
+        }
+    }
+
+    fn said(before: &Digest, after: &Digest) -> Vec<(EventKind, String)> {
+        notices_between(before, after)
+            .into_iter()
+            .map(|n| (n.kind, n.text))
+            .collect()
+    }
+
+    /// Before, after, and the notices expected.
+    type Case<'a> = (&'a Digest, Digest, Vec<(EventKind, &'static str)>);
+
+    #[test]
+    fn notices_follow_what_changed() {
+        use EventKind::{Extend, Gate, Halt, Rollback, Wave};
+        let running = digest(&[("w1", "delta-syncing")], &[("latency", true)], false);
+        let held = digest(&[("w1", "held")], &[("latency", false)], false);
+        let cases: Vec<Case<'_>> = vec![
+            (&running, running.clone(), vec![]),
+            (
+                &running,
+                held.clone(),
+                vec![(Gate, "Wave w1 held: gate latency closed: too slow")],
+            ),
+            (
+                &held,
+                running.clone(),
+                vec![
+                    (Gate, "Wave w1: gate latency open again"),
+                    (Wave, "Wave w1: held → delta-syncing"),
+                ],
+            ),
+            (
+                &running,
+                digest(&[("w1", "held")], &[("latency", true)], false),
+                vec![(Gate, "Wave w1 held")],
+            ),
+            (
+                &running,
+                digest(&[("w1", "rolled-back")], &[("latency", true)], false),
+                vec![(Rollback, "Wave w1 rolled back")],
+            ),
+            (
+                &running,
+                digest(&[("w1", "delta-syncing")], &[("latency", true)], true),
+                vec![(Halt, "Migration halted")],
+            ),
+            (
+                &running,
+                digest(&[("w1", "failed")], &[("latency", true)], false),
+                vec![(Wave, "Wave w1 failed")],
+            ),
+        ];
+        for (before, after, want) in cases {
+            let want: Vec<(EventKind, String)> =
+                want.into_iter().map(|(k, t)| (k, t.to_owned())).collect();
+            assert_eq!(said(before, &after), want);
+        }
+
+        let mut extended = running.clone();
+        extended.extensions.push(Extension {
+            at: "2026-05-02T22:00:00Z".to_owned(),
+            minutes: 30,
+            reason: "slow destination".to_owned(),
+            user: "alice".to_owned(),
+        });
+        let told = said(&running, &extended);
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].0, Extend);
+        assert!(
+            told[0]
+                .1
+                .contains("extended by 30 min by alice: slow destination")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_queue_hands_out_what_is_left_then_ends() {
+        let q = Queue::new();
+        q.push(Notice {
+            kind: EventKind::Wave,
+            wave: None,
+            text: "last".into(),
+            at: Utc::now(),
+        });
+        q.close();
+        assert_eq!(q.pop().await.unwrap().text, "last");
+        assert!(q.pop().await.is_none());
     }
 
     #[test]

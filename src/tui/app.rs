@@ -2,15 +2,16 @@
 //! the new view and at most one effect come out. No terminal, no channels,
 //! so every path is a unit test.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use super::Access;
 use super::errors;
 use super::keys::{self, Focus, Intent, Move};
 use super::mailboxes;
 use super::phase::{WaveStatus, next_unstarted};
-use super::view::{Dialog, ExtendField, ExtendForm, Overlay, Panel, Tone, ViewState};
+use super::view::{Dialog, ExtendForm, Overlay, Panel, Tone, ViewState};
 use crate::control::{Action, ActionKind, ActionSpec, allowed};
+use crate::engine::snapshot::WaveView;
 use crate::engine::{EngineState, Reply, Snapshot};
 
 /// What the live loop must do after a key.
@@ -23,9 +24,6 @@ pub enum Effect {
 
 /// Rows a page key moves.
 const PAGE: usize = 10;
-/// The most minutes one extension may ask for; the engine may refuse less.
-const MAX_EXTENSION_MINUTES: u32 = 24 * 60;
-const MAX_REASON_CHARS: usize = 120;
 
 /// The view state plus what it needs to interpret keys: who is watching
 /// and the latest snapshot (selections are indexes into it).
@@ -58,7 +56,9 @@ impl App {
             self.view.history.record(s);
         }
         self.snapshot = snapshot;
+        self.follow_mailbox();
         self.clamp_selections();
+        self.pin_mailbox();
     }
 
     /// Shows the engine's answer to a command in the status line.
@@ -84,6 +84,12 @@ impl App {
         if self.access.kiosk {
             return None;
         }
+        let effect = self.handle(key);
+        self.pin_mailbox();
+        effect
+    }
+
+    fn handle(&mut self, key: KeyEvent) -> Option<Effect> {
         if let Some(overlay) = self.view.overlay.take() {
             return self.on_overlay_key(overlay, key);
         }
@@ -158,12 +164,15 @@ impl App {
             .say(Tone::Info, format!("sent {what}; waiting for the engine"));
     }
 
+    /// Whether leaving now would walk away from work in progress: a wave
+    /// is mid-phase, or the engine is about to start one.
     fn waves_running(&self) -> bool {
         self.snapshot.as_ref().is_some_and(|s| {
-            matches!(s.state, EngineState::Starting | EngineState::Running)
-                && s.waves
-                    .iter()
-                    .any(|w| WaveStatus::of(&w.phase) != WaveStatus::Done)
+            let status = |w: &WaveView| WaveStatus::of(&w.phase);
+            let active = s.waves.iter().any(|w| status(w) == WaveStatus::Active);
+            let starting = matches!(s.state, EngineState::Starting | EngineState::Running)
+                && s.waves.iter().any(|w| status(w).not_started());
+            s.state != EngineState::Finished && (active || starting)
         })
     }
 
@@ -252,113 +261,6 @@ impl App {
             .map(|m| m.source.clone())
     }
 
-    fn on_overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Option<Effect> {
-        match overlay {
-            Overlay::Help => {
-                let closes = matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q'));
-                if !closes {
-                    self.view.overlay = Some(Overlay::Help);
-                }
-                None
-            }
-            Overlay::Dialog(Dialog::Quit) => match key.code {
-                KeyCode::Char('y' | 'Y' | 'q') => Some(Effect::Quit),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => None,
-                _ => {
-                    self.view.overlay = Some(Overlay::Dialog(Dialog::Quit));
-                    None
-                }
-            },
-            Overlay::Dialog(Dialog::Confirm {
-                action,
-                title,
-                lines,
-            }) => match key.code {
-                KeyCode::Char('y' | 'Y') => {
-                    self.sent(&action);
-                    Some(Effect::Send(action))
-                }
-                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
-                    self.view
-                        .say(Tone::Info, format!("{title}: cancelled, nothing sent"));
-                    None
-                }
-                _ => {
-                    self.view.overlay = Some(Overlay::Dialog(Dialog::Confirm {
-                        action,
-                        title,
-                        lines,
-                    }));
-                    None
-                }
-            },
-            Overlay::Dialog(Dialog::Extend(form)) => self.on_extend_key(form, key),
-        }
-    }
-
-    fn on_extend_key(&mut self, mut form: ExtendForm, key: KeyEvent) -> Option<Effect> {
-        match key.code {
-            KeyCode::Esc => {
-                self.view.say(Tone::Info, "extend: cancelled, nothing sent");
-                return None;
-            }
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                form.field = match form.field {
-                    ExtendField::Minutes => ExtendField::Reason,
-                    ExtendField::Reason => ExtendField::Minutes,
-                };
-            }
-            KeyCode::Backspace => {
-                match form.field {
-                    ExtendField::Minutes => form.minutes.pop(),
-                    ExtendField::Reason => form.reason.pop(),
-                };
-            }
-            KeyCode::Char(c) => match form.field {
-                ExtendField::Minutes if c.is_ascii_digit() && form.minutes.len() < 4 => {
-                    form.minutes.push(c);
-                }
-                ExtendField::Reason
-                    if !c.is_control() && form.reason.chars().count() < MAX_REASON_CHARS =>
-                {
-                    form.reason.push(c);
-                }
-                _ => {}
-            },
-            KeyCode::Enter => match submit(&form) {
-                Ok(action) => {
-                    self.sent(&action);
-                    return Some(Effect::Send(action));
-                }
-                Err((field, problem)) => {
-                    form.field = field;
-                    form.problem = Some(problem);
-                }
-            },
-            _ => {}
-        }
-        self.view.overlay = Some(Overlay::Dialog(Dialog::Extend(form)));
-        None
-    }
-
-    fn on_filter_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Enter => self.view.editing_filter = false,
-            KeyCode::Esc => {
-                self.view.editing_filter = false;
-                self.view.filter.clear();
-            }
-            KeyCode::Backspace => {
-                self.view.filter.pop();
-            }
-            KeyCode::Char(c) if !c.is_control() && self.view.filter.len() < 64 => {
-                self.view.filter.push(c);
-            }
-            _ => return,
-        }
-        self.view.mailbox = 0;
-    }
-
     fn move_selection(&mut self, m: Move) {
         let len = self.rows_in_focus();
         let view = &mut self.view;
@@ -395,6 +297,28 @@ impl App {
             Panel::Dns => super::dns::records(s).len(),
             Panel::Events => s.events.len(),
         }
+    }
+
+    /// Moves the mailbox selection to the row its mailbox is on now.
+    fn follow_mailbox(&mut self) {
+        let (Some(s), Some(name)) = (&self.snapshot, &self.view.mailbox_name) else {
+            return;
+        };
+        if let Some(row) = mailboxes::visible(s, &self.view)
+            .iter()
+            .position(|m| &m.source == name)
+        {
+            self.view.mailbox = row;
+        }
+    }
+
+    /// Remembers which mailbox the selected row shows.
+    fn pin_mailbox(&mut self) {
+        let Some(s) = &self.snapshot else { return };
+        let name = mailboxes::visible(s, &self.view)
+            .get(self.view.mailbox)
+            .map(|m| m.source.clone());
+        self.view.mailbox_name = name;
     }
 
     fn clamp_selections(&mut self) {
@@ -449,34 +373,13 @@ fn confirmation(spec: &ActionSpec, action: Action, snapshot: &Snapshot) -> Dialo
     }
 }
 
-/// The extend form's fields as an action, or which field is wrong and why.
-fn submit(form: &ExtendForm) -> Result<Action, (ExtendField, String)> {
-    let minutes: u32 = form.minutes.parse().unwrap_or(0);
-    if minutes == 0 || minutes > MAX_EXTENSION_MINUTES {
-        return Err((
-            ExtendField::Minutes,
-            format!("minutes: 1 to {MAX_EXTENSION_MINUTES}"),
-        ));
-    }
-    let reason = form.reason.trim();
-    if reason.is_empty() {
-        return Err((
-            ExtendField::Reason,
-            "a reason is required (it goes in the audit log)".into(),
-        ));
-    }
-    Ok(Action::ExtendWindow {
-        minutes,
-        reason: reason.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     use super::*;
     use crate::control::Role;
+    use crate::journal::MailboxPhase;
     use crate::tui::fixture::demo_snapshot;
 
     fn lead() -> App {
@@ -521,6 +424,28 @@ mod tests {
         smaller.waves.truncate(2);
         app.observe(Some(smaller));
         assert_eq!(app.view.wave, 1);
+    }
+
+    #[test]
+    fn the_mailbox_selection_follows_its_mailbox_through_a_resort() {
+        let mut app = lead();
+        press(&mut app, '3');
+        press(&mut app, 'j');
+        let chosen = app.view.mailbox_name.clone().unwrap();
+        let mut next = demo_snapshot();
+        let first = next
+            .mailboxes
+            .iter_mut()
+            .find(|m| m.phase == MailboxPhase::Pending)
+            .unwrap();
+        first.phase = MailboxPhase::Failed;
+        app.observe(Some(next));
+        assert_eq!(app.view.mailbox, 2, "a new failure sorts above it");
+        let sent = press(&mut app, 'p');
+        assert_eq!(
+            sent,
+            Some(Effect::Send(Action::PauseMailbox { mailbox: chosen }))
+        );
     }
 
     #[test]

@@ -65,21 +65,31 @@ pub fn render(
         frame.render_widget(Paragraph::new(text), inner);
         return;
     }
-    let wide = inner.width >= 90;
-    let mut widths = vec![
-        Constraint::Length(14),
-        Constraint::Fill(2),
-        Constraint::Length(5),
-    ];
+    let longest = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(6);
+    // the highlight symbol, state, type, ttl, safe at and the spaces between
+    let rest = usize::from(inner.width).saturating_sub(2 + 14 + 5 + 9 + 7 + 5);
+    let with_wave = rest >= longest + 15 + 24;
+    let rest = if with_wave { rest - 15 } else { rest };
+    let with_why = rest >= longest + 1 + 20;
+    let record = if with_why {
+        Constraint::Length(u16::try_from(longest).unwrap_or(u16::MAX))
+    } else {
+        Constraint::Fill(1)
+    };
+    let mut widths = vec![Constraint::Length(14), record, Constraint::Length(5)];
     let mut heading = vec!["state", "record", "type"];
-    if wide {
+    if with_wave {
         widths.push(Constraint::Length(14));
         heading.push("wave");
     }
-    widths.extend([Constraint::Length(11), Constraint::Length(11)]);
+    widths.extend([Constraint::Length(9), Constraint::Length(7)]);
     heading.extend(["ttl", "safe at"]);
-    if wide {
-        widths.push(Constraint::Fill(3));
+    if with_why {
+        widths.push(Constraint::Fill(1));
         heading.push("why");
     }
     let body = rows.iter().map(|r| {
@@ -94,7 +104,7 @@ pub fn render(
             Cell::from(r.name.clone()),
             Cell::from(Span::styled(r.rtype.clone(), theme.muted)),
         ];
-        if wide {
+        if with_wave {
             cells.push(Cell::from(Span::styled(
                 r.wave.clone().unwrap_or_else(|| g.none.into()),
                 theme.muted,
@@ -104,7 +114,7 @@ pub fn render(
         cells.push(Cell::from(
             r.safe_at.map_or_else(|| g.none.to_string(), format::clock),
         ));
-        if wide {
+        if with_why {
             let why = if r.lagging.is_empty() {
                 r.reason.clone()
             } else {

@@ -208,23 +208,30 @@ fn window_line<'a>(s: &Snapshot, theme: &Theme, width: usize) -> Line<'a> {
         ));
     };
     let g = theme.glyphs;
-    let mut pieces = vec![Piece::new(
-        0,
-        vec![
-            Span::styled("window ", theme.muted),
-            Span::styled(
-                format!(
-                    "{} {} {}",
-                    format::day_clock(w.start),
-                    g.arrow,
-                    format::day_clock(w.end)
-                ),
-                theme.text,
-            ),
-        ],
-    )];
-    if !w.extensions.is_empty() {
-        let minutes: u32 = w.extensions.iter().map(|e| e.minutes).sum();
+    // The end's date only when it is not the day after the start: the
+    // countdown already says how far away it is.
+    let end = if (w.end - w.start).num_hours() < 24 {
+        format::clock(w.end)
+    } else {
+        format::day_clock(w.end)
+    };
+    let mut range = vec![
+        Span::styled("window ", theme.muted),
+        Span::styled(
+            format!("{} {} {end}", format::day_clock(w.start), g.arrow),
+            theme.text,
+        ),
+    ];
+    let extended: u32 = w.extensions.iter().map(|e| e.minutes).sum();
+    if extended > 0 {
+        range.push(Span::styled(format!(" (+{extended}m)"), theme.warn));
+    }
+    let mut pieces = vec![Piece::new(0, range)];
+    pieces.push(Piece::new(1, countdown(w, s.taken_at, theme)));
+    if let Some(forecast) = w.forecast_end {
+        pieces.push(Piece::new(2, forecast_spans(w, forecast, theme)));
+    }
+    if let Some(last) = w.extensions.last() {
         let count = w.extensions.len();
         let noun = if count == 1 {
             "extension"
@@ -234,20 +241,7 @@ fn window_line<'a>(s: &Snapshot, theme: &Theme, width: usize) -> Line<'a> {
         pieces.push(Piece::new(
             3,
             vec![Span::styled(
-                format!("+{minutes}m ({count} {noun})"),
-                theme.warn,
-            )],
-        ));
-    }
-    pieces.push(Piece::new(1, countdown(w, s.taken_at, theme)));
-    if let Some(forecast) = w.forecast_end {
-        pieces.push(Piece::new(2, forecast_spans(w, forecast, theme)));
-    }
-    if let Some(last) = w.extensions.last() {
-        pieces.push(Piece::new(
-            4,
-            vec![Span::styled(
-                format!("last by {}: {:?}", last.user, last.reason),
+                format!("{count} {noun}, last by {}: {:?}", last.user, last.reason),
                 theme.muted,
             )],
         ));

@@ -135,7 +135,8 @@ fn full(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, theme: &T
     };
     let [waves_area, errors_area] = split(top);
     let [mailboxes_area, latency_area] = split(middle);
-    let [events_area, dns_area] = split(bottom);
+    let [events_area, dns_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
     waves::render(frame, waves_area, s, view, theme);
     errors::render(frame, errors_area, s, view, theme);
     mailboxes::render(frame, mailboxes_area, s, view, theme);

@@ -7,6 +7,7 @@
 use std::io::{self, Stdout};
 use std::panic::{self, PanicHookInfo};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -48,6 +49,7 @@ pub async fn run(
     if no_color() {
         opts.theme = Theme::monochrome();
     }
+    RELEASED_BY_PANIC.store(false, Ordering::SeqCst);
     let _terminal = TerminalGuard::enter()?;
     let mut screen = Screen::fullscreen(io::stdout())?;
     let mut app = App::new(opts.access());
@@ -100,9 +102,15 @@ pub async fn run(
                 draw_now = last_draw.is_none_or(|at| at.elapsed() >= frame_time);
             }
         }
+        if TerminalGuard::reclaim_after_panic(&mut screen)? {
+            draw_now = true;
+        }
         if draw_now {
             screen.draw(app.snapshot.as_ref(), &app.view, &opts, &link, Utc::now())?;
             last_draw = Some(Instant::now());
+            // The next tick comes a whole frame after this draw, so a key
+            // drawn at once never makes two frames inside one frame time.
+            tick.reset();
         }
     }
 }
@@ -154,14 +162,34 @@ impl TerminalGuard {
         let chained = Arc::clone(&previous_hook);
         panic::set_hook(Box::new(move |info| {
             restore(&mut io::stdout());
+            RELEASED_BY_PANIC.store(true, Ordering::SeqCst);
             chained(info);
         }));
         let guard = TerminalGuard { previous_hook };
-        enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
+        TerminalGuard::claim()?;
         Ok(guard)
     }
+
+    fn claim() -> io::Result<()> {
+        enable_raw_mode()?;
+        execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)
+    }
+
+    /// Takes the terminal back after a panic elsewhere in the process
+    /// (an engine task that tokio caught) made the hook hand it back; the
+    /// panic message stays readable on the main screen.
+    fn reclaim_after_panic(screen: &mut Screen<Stdout>) -> io::Result<bool> {
+        if !RELEASED_BY_PANIC.swap(false, Ordering::SeqCst) {
+            return Ok(false);
+        }
+        TerminalGuard::claim()?;
+        screen.redraw_all()?;
+        Ok(true)
+    }
 }
+
+/// Set by the panic hook when it restored the terminal.
+static RELEASED_BY_PANIC: AtomicBool = AtomicBool::new(false);
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {

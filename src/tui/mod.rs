@@ -23,6 +23,7 @@ mod layout;
 mod live;
 pub mod mailboxes;
 pub mod phase;
+mod prompt;
 pub mod screen;
 mod text;
 pub mod theme;
@@ -34,7 +35,7 @@ use chrono::{DateTime, Utc};
 pub use app::{App, Effect};
 pub use fixture::demo_snapshot;
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, render_frame};
-pub use live::run;
+pub use live::{Command, run};
 pub use screen::Screen;
 pub use theme::Theme;
 pub use view::ViewState;
@@ -68,16 +69,17 @@ pub const DEFAULT_FPS: u32 = 4;
 impl TuiOptions {
     /// Options with the defaults: not read-only, not kiosk, Unicode, 4 fps,
     /// the default theme.
-    pub fn new(user: impl Into<String>, role: Role, plan_name: impl Into<String>) -> Self {
+    #[must_use]
+    pub fn new(user: String, role: Role, plan_name: String) -> Self {
         TuiOptions {
-            user: user.into(),
+            user,
             role,
             read_only: false,
             kiosk: false,
             ascii: false,
             fps: DEFAULT_FPS,
             theme: Theme::default(),
-            plan_name: plan_name.into(),
+            plan_name,
         }
     }
 

@@ -138,13 +138,19 @@ impl<W: Write> Screen<W> {
         Ok(true)
     }
 
-    /// Forgets what is on screen, so the next frame is drawn whole.
+    /// Clears the terminal and forgets what was on it, so the next frame
+    /// is drawn whole. (Not `Terminal::clear`, which asks the terminal for
+    /// the cursor position and would race the key reader for the answer.)
     ///
     /// # Errors
     /// Clearing the terminal failed.
     pub fn redraw_all(&mut self) -> io::Result<()> {
         self.shown = None;
-        self.terminal.clear()
+        let area = match self.fixed {
+            Some(area) => area,
+            None => self.terminal.size()?.into(),
+        };
+        self.terminal.resize(area)
     }
 }
 

@@ -246,6 +246,10 @@ pub struct ViewState {
     pub error: usize,
     /// Selected row of the sorted, filtered mailbox table.
     pub mailbox: usize,
+    /// The selected mailbox by name: when a new snapshot re-sorts the
+    /// table, the selection follows the mailbox, not the row, so pause or
+    /// skip never lands on a neighbour.
+    pub mailbox_name: Option<String>,
     pub latency: usize,
     pub dns: usize,
     /// Events scrolled past, newest first.

@@ -221,6 +221,14 @@ impl Rng {
     }
 }
 
+/// Which of the first `n` connections a seed faults at a rate (the proxy's
+/// own draw), so a test can pick a seed that faults early connections.
+pub fn armed_indices(seed: u64, rate: f64, n: u64) -> Vec<u64> {
+    (0..n)
+        .filter(|&i| Rng::new(seed, i).unit() < rate)
+        .collect()
+}
+
 async fn accept_loop(
     listener: TcpListener,
     upstream: SocketAddr,
@@ -250,7 +258,13 @@ async fn accept_loop(
             after: rng.between(config.after_bytes.0, config.after_bytes.1),
             literal_share: rng.unit(),
         };
-        tokio::spawn(serve(client, upstream, plan, config.clone(), counters.clone()));
+        tokio::spawn(serve(
+            client,
+            upstream,
+            plan,
+            config.clone(),
+            counters.clone(),
+        ));
     }
 }
 
@@ -368,7 +382,12 @@ impl LiteralScan {
     }
 }
 
-async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: Arc<Shared>, downstream: bool) {
+async fn pump(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    shared: Arc<Shared>,
+    downstream: bool,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut scan = LiteralScan::default();
     let plan = shared.plan;
