@@ -157,16 +157,10 @@ fn plan_file(dir: &std::path::Path, users: usize, parallel: usize) -> std::path:
 
 fn mbsync_config(dir: &std::path::Path, users: usize) -> std::path::PathBuf {
     let mut text = String::new();
-    for side in [("src", 10143), ("dst", 20143)] {
-        text.push_str(&format!(
-            "IMAPAccount {0}\nHost 127.0.0.1\nPort {1}\nUser placeholder\nPass masterpass\nTLSType None\nAuthMechs LOGIN\n\n",
-            side.0, side.1
-        ));
-    }
     for n in 1..=users {
         for (side, port) in [("src", 10143), ("dst", 20143)] {
             text.push_str(&format!(
-                "IMAPAccount {side}{n}\nHost 127.0.0.1\nPort {port}\nUser user{n}*master\nPass masterpass\nTLSType None\nAuthMechs LOGIN\n\n\
+                "IMAPAccount {side}{n}\nHost 127.0.0.1\nPort {port}\nUser user{n}*master\nPass masterpass\nSSLType None\nAuthMechs LOGIN\n\n\
                  IMAPStore {side}{n}-store\nAccount {side}{n}\n\n"
             ));
         }
