@@ -257,8 +257,27 @@ impl PrivateTestbed {
         Self { _turn: turn }
     }
 
-    fn restart_dst(&self) -> Output {
-        Self::script("restart-dst")
+    /// `scripts/testbed.sh restart-dst`, then ends the old instance's IMAP
+    /// sessions if they outlived their master (a stopped Dovecot does not
+    /// always take its running `imap` processes with it; a real restart or
+    /// crash does). Returns the script's output and how many were ended.
+    fn restart_dst(&self) -> (Output, usize) {
+        let pid_file = format!("{PRIVATE_DIR}/dst/run/master.pid");
+        let master: Option<u32> = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        let sessions: Vec<u32> = master.map(|m| imap_children(m)).unwrap_or_default();
+        let out = Self::script("restart-dst");
+        let mut ended = 0;
+        for pid in sessions {
+            if process_is(pid, "imap") {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                ended += 1;
+            }
+        }
+        (out, ended)
     }
 
     fn corpus(port: u16, user: &str, extra: &[&str]) -> Output {
@@ -344,6 +363,31 @@ impl Drop for PrivateTestbed {
 
 // ------------------------------------------------ destination restarted --
 
+/// `(command name, parent pid)` of a process, from /proc.
+fn proc_stat(pid: u32) -> Option<(String, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat[open + 1..close].to_owned();
+    let ppid = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
+    Some((comm, ppid))
+}
+
+fn process_is(pid: u32, comm: &str) -> bool {
+    proc_stat(pid).is_some_and(|(c, _)| c == comm)
+}
+
+/// The `imap` session processes a Dovecot master started.
+fn imap_children(master: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| proc_stat(pid).is_some_and(|(c, p)| c == "imap" && p == master))
+        .collect()
+}
+
 /// Appends one message of about `bytes` to a source INBOX (as USER*master).
 fn append_big(port: u16, user: &str, bytes: usize) {
     let code = r#"
@@ -420,8 +464,9 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
         }
         lines.push(line);
         if copied * 5 >= messages {
-            let out = tb.restart_dst();
+            let (out, ended) = tb.restart_dst();
             assert!(out.status.success(), "restart-dst\n{}", describe(&out));
+            eprintln!("restart: {ended} session(s) of the old destination ended");
             restarted_at = Some(copied);
         }
     }
