@@ -18,7 +18,11 @@ use tokio::net::UnixStream;
 const USERS: [&str; 4] = ["user1", "user2", "user3", "user4"];
 
 fn script(args: &[&str]) {
-    let status = Command::new(args[0]).args(&args[1..]).stdout(Stdio::null()).status().expect("script");
+    let status = Command::new(args[0])
+        .args(&args[1..])
+        .stdout(Stdio::null())
+        .status()
+        .expect("script");
     assert!(status.success(), "{} failed", args.join(" "));
 }
 
@@ -35,7 +39,9 @@ fn plan(dir: &Path, name: &str, held: bool) -> PathBuf {
         text.push_str("\n[thresholds]\nmax-p95-append-ms = 0\n");
     }
     for user in USERS {
-        text.push_str(&format!("\n[[mailbox]]\nsource = \"{user}\"\ntenant = \"bench\"\n"));
+        text.push_str(&format!(
+            "\n[[mailbox]]\nsource = \"{user}\"\ntenant = \"bench\"\n"
+        ));
     }
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).expect("plan");
@@ -65,7 +71,9 @@ async fn watchers(socket: PathBuf, clients: usize, counter: Arc<AtomicU64>) {
     for _ in 0..clients {
         let (socket, counter) = (socket.clone(), counter.clone());
         tokio::spawn(async move {
-            let Ok(mut stream) = UnixStream::connect(&socket).await else { return };
+            let Ok(mut stream) = UnixStream::connect(&socket).await else {
+                return;
+            };
             if stream.write_all(b"{\"op\":\"watch\"}\n").await.is_err() {
                 return;
             }
@@ -81,7 +89,15 @@ async fn watchers(socket: PathBuf, clients: usize, counter: Arc<AtomicU64>) {
 /// seconds and bytes received by all watchers together.
 fn copy_run(runtime: &tokio::runtime::Runtime, dir: &Path, clients: usize) -> (f64, u64) {
     for user in USERS {
-        script(&["python3", "scripts/make-corpus.py", "--port", "20143", "--only-user", user, "--wipe-only"]);
+        script(&[
+            "python3",
+            "scripts/make-corpus.py",
+            "--port",
+            "20143",
+            "--only-user",
+            user,
+            "--wipe-only",
+        ]);
     }
     let name = format!("busy{clients}");
     let _ = std::fs::remove_dir_all(dir.join(&name));
@@ -89,10 +105,17 @@ fn copy_run(runtime: &tokio::runtime::Runtime, dir: &Path, clients: usize) -> (f
     let counter = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut engine = start_engine(&plan, &dir.join(format!("{name}.log")));
-    runtime.spawn(watchers(dir.join(&name).join(format!("{name}.sock")), clients, counter.clone()));
+    runtime.spawn(watchers(
+        dir.join(&name).join(format!("{name}.sock")),
+        clients,
+        counter.clone(),
+    ));
     let status = engine.wait().expect("engine");
     assert!(status.success(), "the copy run failed: {status}");
-    (started.elapsed().as_secs_f64(), counter.load(Ordering::Relaxed))
+    (
+        started.elapsed().as_secs_f64(),
+        counter.load(Ordering::Relaxed),
+    )
 }
 
 fn main() {
@@ -102,7 +125,19 @@ fn main() {
     }
     script(&["scripts/testbed.sh", "start"]);
     for user in USERS {
-        script(&["python3", "scripts/make-corpus.py", "--port", "10143", "--only-user", user, "--messages", "400", "--big-ratio", "0", "--wipe"]);
+        script(&[
+            "python3",
+            "scripts/make-corpus.py",
+            "--port",
+            "10143",
+            "--only-user",
+            user,
+            "--messages",
+            "400",
+            "--big-ratio",
+            "0",
+            "--wipe",
+        ]);
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -112,7 +147,11 @@ fn main() {
     let mut engine = start_engine(&idle_plan, &dir.path().join("idle.log"));
     std::thread::sleep(Duration::from_secs(8));
     let counter = Arc::new(AtomicU64::new(0));
-    runtime.block_on(watchers(dir.path().join("idle/idle.sock"), 1, counter.clone()));
+    runtime.block_on(watchers(
+        dir.path().join("idle/idle.sock"),
+        1,
+        counter.clone(),
+    ));
     std::thread::sleep(Duration::from_secs(2));
     let before = counter.load(Ordering::Relaxed);
     std::thread::sleep(Duration::from_secs(30));
@@ -123,11 +162,24 @@ fn main() {
     let (alone, _) = copy_run(&runtime, dir.path(), 0);
     let (one, bytes_one) = copy_run(&runtime, dir.path(), 1);
     let (twenty, _) = copy_run(&runtime, dir.path(), 20);
-    println!("attach bench (4 mailboxes x ~400 messages, engine to client over the control socket)");
-    println!("  idle engine -> one client          {:8.1} KiB/min", idle_per_min as f64 / 1024.0);
-    println!("  busy wave -> one client            {:8.1} KiB/min", bytes_one as f64 / 1024.0 / (one / 60.0));
+    println!(
+        "attach bench (4 mailboxes x ~400 messages, engine to client over the control socket)"
+    );
+    println!(
+        "  idle engine -> one client          {:8.1} KiB/min",
+        idle_per_min as f64 / 1024.0
+    );
+    println!(
+        "  busy wave -> one client            {:8.1} KiB/min",
+        bytes_one as f64 / 1024.0 / (one / 60.0)
+    );
     println!("  copy with 0 clients                {alone:8.1} s");
     println!("  copy with 1 client                 {one:8.1} s");
-    println!("  copy with 20 clients               {twenty:8.1} s  (ratio to 0 clients: {:.3})", twenty / alone);
-    println!("  (client to terminal at 80x24: see `cargo test --test tui_bandwidth -- --nocapture`)");
+    println!(
+        "  copy with 20 clients               {twenty:8.1} s  (ratio to 0 clients: {:.3})",
+        twenty / alone
+    );
+    println!(
+        "  (client to terminal at 80x24: see `cargo test --test tui_bandwidth -- --nocapture`)"
+    );
 }

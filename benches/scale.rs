@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cutover::control::delta::{Encoder, Frame};
 use cutover::control::Role;
+use cutover::control::delta::{Encoder, Frame};
 use cutover::engine::{ConnectionState, Engine, RunOptions};
 use cutover::journal::Journal;
 use cutover::telemetry::Metrics;
@@ -26,11 +26,21 @@ fn plan_text(mailboxes: usize) -> String {
         text.push_str(&format!("[[tenant]]\nname = \"t{t}\"\n"));
     }
     for w in 0..5 {
-        let tenants: Vec<String> = (0..50).filter(|t| t % 5 == w).map(|t| format!("\"t{t}\"")).collect();
-        text.push_str(&format!("[[wave]]\nname = \"w{w}\"\ntenants = [{}]\n", tenants.join(", ")));
+        let tenants: Vec<String> = (0..50)
+            .filter(|t| t % 5 == w)
+            .map(|t| format!("\"t{t}\""))
+            .collect();
+        text.push_str(&format!(
+            "[[wave]]\nname = \"w{w}\"\ntenants = [{}]\n",
+            tenants.join(", ")
+        ));
     }
     for n in 0..mailboxes {
-        text.push_str(&format!("[[mailbox]]\nsource = \"user{n}@tenant{}.example\"\ntenant = \"t{}\"\n", n % 50, n % 50));
+        text.push_str(&format!(
+            "[[mailbox]]\nsource = \"user{n}@tenant{}.example\"\ntenant = \"t{}\"\n",
+            n % 50,
+            n % 50
+        ));
     }
     text
 }
@@ -49,7 +59,10 @@ fn main() {
         println!("scale: skipped (run it with `cargo bench --bench scale`)");
         return;
     }
-    let mailboxes: usize = std::env::var("SCALE_MAILBOXES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let mailboxes: usize = std::env::var("SCALE_MAILBOXES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     // SAFETY: set before any other thread exists.
     unsafe { std::env::set_var("SCALE_BENCH_PASS", "unused") };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -62,7 +75,10 @@ fn main() {
     let plan = Arc::new(cutover::plan::load(&path).expect("plan loads"));
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let journal = Arc::new(Journal::open(&dir.path().join("scale.journal")).expect("journal"));
-    let options = RunOptions { exit_when_finished: true, schedule: false };
+    let options = RunOptions {
+        exit_when_finished: true,
+        schedule: false,
+    };
     let started = Instant::now();
     let (_handle, engine, _task) =
         Engine::start(plan, journal, Arc::new(Metrics::new()), options).expect("engine");
@@ -92,7 +108,16 @@ fn main() {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         mean_micros(100, || {
             terminal
-                .draw(|frame| render_frame(frame, Some(&snapshot), &view, &opts, &ConnectionState::Embedded, now))
+                .draw(|frame| {
+                    render_frame(
+                        frame,
+                        Some(&snapshot),
+                        &view,
+                        &opts,
+                        &ConnectionState::Embedded,
+                        now,
+                    )
+                })
                 .expect("draw");
         })
     };
@@ -102,9 +127,24 @@ fn main() {
     println!("scale bench at {mailboxes} mailboxes in 5 waves");
     println!("  plan load (validation included)      {load_ms:8.1} ms");
     println!("  engine start (journal rows, live)    {start_ms:8.1} ms");
-    println!("  one snapshot                         {:8.3} ms", snapshot_us / 1000.0);
-    println!("  snapshot JSON, whole                 {:8.1} KiB", full as f64 / 1024.0);
-    println!("  snapshot JSON, change of 16 rows     {:8.1} KiB", update as f64 / 1024.0);
-    println!("  war-room frame 80x24                 {:8.3} ms  (target < 2 ms)", small / 1000.0);
-    println!("  war-room frame 160x48                {:8.3} ms  (target < 2 ms)", large / 1000.0);
+    println!(
+        "  one snapshot                         {:8.3} ms",
+        snapshot_us / 1000.0
+    );
+    println!(
+        "  snapshot JSON, whole                 {:8.1} KiB",
+        full as f64 / 1024.0
+    );
+    println!(
+        "  snapshot JSON, change of 16 rows     {:8.1} KiB",
+        update as f64 / 1024.0
+    );
+    println!(
+        "  war-room frame 80x24                 {:8.3} ms  (target < 2 ms)",
+        small / 1000.0
+    );
+    println!(
+        "  war-room frame 160x48                {:8.3} ms  (target < 2 ms)",
+        large / 1000.0
+    );
 }

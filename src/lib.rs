@@ -16,6 +16,7 @@ pub mod telemetry;
 pub mod tui;
 
 /// Where a plan's journal lives: `<state dir>/<plan name>.journal`.
+#[must_use]
 pub fn journal_path(state_dir: &std::path::Path, plan_name: &str) -> std::path::PathBuf {
     let safe: String = plan_name
         .chars()

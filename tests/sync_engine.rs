@@ -610,9 +610,21 @@ fn a_new_journal_claims_mail_already_on_the_destination() {
     let out = second.sync_json();
     assert_eq!(code(&out), Some(0), "second sync\n{}", second.context(&out));
     let s = summary(&out);
-    assert_eq!(counter(&s, "copied"), 0, "mail already there was copied again: {s}");
-    assert_eq!(counter(&s, "skipped"), copied, "every message is claimed by content: {s}");
+    assert_eq!(
+        counter(&s, "copied"),
+        0,
+        "mail already there was copied again: {s}"
+    );
+    assert_eq!(
+        counter(&s, "skipped"),
+        copied,
+        "every message is claimed by content: {s}"
+    );
     let cmp = compare(&users);
     assert_identical(&cmp, "after a sync with a fresh journal");
-    assert_eq!(common::total(&cmp, "extra"), 0, "duplicates on the destination");
+    assert_eq!(
+        common::total(&cmp, "extra"),
+        0,
+        "duplicates on the destination"
+    );
 }

@@ -26,13 +26,32 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux (apt-get install tmux)")
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux (apt-get install tmux)")
     }
 
     /// Starts `command` (a shell line) in a detached 100×30 terminal.
     fn start(&self, session: &str, command: &str) {
-        let out = self.tmux(&["new-session", "-d", "-s", session, "-x", "100", "-y", "30", command]);
-        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn keys(&self, session: &str, keys: &[&str]) {
@@ -43,7 +62,8 @@ impl Tmux {
     }
 
     fn screen(&self, session: &str) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned()
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", session]).stdout)
+            .into_owned()
     }
 
     /// Waits until the screen shows `text`, or panics with the last screen.
@@ -54,7 +74,10 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            assert!(started.elapsed() < limit, "screen never showed {text:?}; last screen:\n{screen}");
+            assert!(
+                started.elapsed() < limit,
+                "screen never showed {text:?}; last screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(300));
         }
     }
@@ -94,7 +117,10 @@ fn a_lead_halts_the_next_wave_and_a_viewer_is_refused() {
     fresh(&["user35"], 20, 35);
     let plan = held_plan("tmux-lead", "user35");
     let tmux = Tmux::new("lead");
-    tmux.start("lead", &shell_line(&plan, &format!("run {}", plan.path.display())));
+    tmux.start(
+        "lead",
+        &shell_line(&plan, &format!("run {}", plan.path.display())),
+    );
     tmux.wait_for("lead", "held: p95 APPEND", Duration::from_secs(60));
 
     tmux.keys("lead", &["h"]);
@@ -107,22 +133,45 @@ fn a_lead_halts_the_next_wave_and_a_viewer_is_refused() {
 
     let viewer = held_plan("tmux-viewer", "user36");
     fresh(&["user36"], 10, 36);
-    tmux.start("viewer", &shell_line(&viewer, &format!("run {} --role viewer", viewer.path.display())));
+    tmux.start(
+        "viewer",
+        &shell_line(
+            &viewer,
+            &format!("run {} --role viewer", viewer.path.display()),
+        ),
+    );
     tmux.wait_for("viewer", "(viewer)", Duration::from_secs(30));
     tmux.keys("viewer", &["h"]);
     let screen = tmux.wait_for("viewer", "needs the lead role", Duration::from_secs(10));
-    assert!(!screen.contains("HALTED"), "a viewer's key must not halt:\n{screen}");
+    assert!(
+        !screen.contains("HALTED"),
+        "a viewer's key must not halt:\n{screen}"
+    );
 }
 
 /// A Unix user in a group allowed on the socket, created for the test.
 fn other_user() -> &'static str {
     let run = |args: &[&str]| {
-        let out = Command::new(args[0]).args(&args[1..]).output().expect("user tools");
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .expect("user tools");
         out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists")
     };
-    assert!(run(&["groupadd", "-f", "cutover-test"]), "groupadd failed (tests run as root)");
     assert!(
-        run(&["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", "cutover-test", "cutover-viewer"]),
+        run(&["groupadd", "-f", "cutover-test"]),
+        "groupadd failed (tests run as root)"
+    );
+    assert!(
+        run(&[
+            "useradd",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "-G",
+            "cutover-test",
+            "cutover-viewer"
+        ]),
         "useradd failed (tests run as root)"
     );
     "cutover-viewer"
@@ -134,14 +183,22 @@ fn attached_clients_act_by_their_uid_and_reconnect_after_the_engine_restarts() {
     fresh(&["user37"], 20, 37);
     let user = other_user();
     let plan = held_plan("tmux-attach", "user37");
-    std::fs::write(&plan.path, format!("control-group = \"cutover-test\"\n{}", plan.text)).expect("plan");
-    std::fs::set_permissions(plan.dir.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    std::fs::write(
+        &plan.path,
+        format!("control-group = \"cutover-test\"\n{}", plan.text),
+    )
+    .expect("plan");
+    std::fs::set_permissions(plan.dir.path(), std::fs::Permissions::from_mode(0o711))
+        .expect("chmod");
     let socket = plan.dir.path().join("state/tmux-attach.sock");
 
     let engine_line = shell_line(&plan, &format!("run {} --headless", plan.path.display()));
     let tmux = Tmux::new("attach");
     tmux.start("engine", &engine_line);
-    tmux.start("lead", &shell_line(&plan, &format!("attach {}", plan.path.display())));
+    tmux.start(
+        "lead",
+        &shell_line(&plan, &format!("attach {}", plan.path.display())),
+    );
     tmux.wait_for("lead", "held: p95 APPEND", Duration::from_secs(60));
     let attach_other = format!(
         "runuser -u {user} -- {} --log-file /dev/null attach unused.toml --socket {}; sleep 60",
@@ -159,16 +216,22 @@ fn attached_clients_act_by_their_uid_and_reconnect_after_the_engine_restarts() {
 
     let status = plan.run("ctl", &["status", "--json"]);
     let s: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
-    let halts: Vec<&serde_json::Value> =
-        s["audit"].as_array().map(|a| a.iter().filter(|e| e["action"] == "halt").collect()).unwrap_or_default();
+    let halts: Vec<&serde_json::Value> = s["audit"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["action"] == "halt").collect())
+        .unwrap_or_default();
     assert_eq!(halts.len(), 1, "{}", common::show(&s["audit"]));
     assert_eq!(halts[0]["user"], "root");
     assert_eq!(halts[0]["decision"], "accepted");
 
     // The engine dies: the client says so instead of showing old figures.
     // The engine writes its pid into its journal lock.
-    let pid = std::fs::read_to_string(plan.dir.path().join("state/tmux-attach.lock")).expect("engine lock");
-    let killed = Command::new("kill").args(["-KILL", pid.trim()]).status().expect("kill");
+    let pid = std::fs::read_to_string(plan.dir.path().join("state/tmux-attach.lock"))
+        .expect("engine lock");
+    let killed = Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .expect("kill");
     assert!(killed.success(), "could not kill engine pid {pid}");
     let started = Instant::now();
     while !tmux.screen("lead").contains("reconnecting") {

@@ -87,27 +87,27 @@ pub async fn remote(
     socket_path: Option<&Path>,
     flags: TuiFlags,
 ) -> anyhow::Result<Exit> {
-    let (path, plan) = match socket_path {
-        Some(p) => (p.to_path_buf(), None),
-        None => {
-            let plan = match load_plan_for_control(plan_path) {
-                Ok(p) => p,
-                Err(exit) => return Ok(exit),
-            };
-            let journal = cutover::journal_path(&state_dir_for(&plan, state_dir), &plan.name);
-            (socket::socket_path(&journal), Some(plan))
-        }
+    let (path, plan) = if let Some(p) = socket_path {
+        (p.to_path_buf(), None)
+    } else {
+        let plan = match load_plan_for_control(plan_path) {
+            Ok(p) => p,
+            Err(exit) => return Ok(exit),
+        };
+        let journal = cutover::journal_path(&state_dir_for(&plan, state_dir), &plan.name);
+        (socket::socket_path(&journal), Some(plan))
     };
     // The role shown is the engine's view of this uid; the engine decides
     // again for every command.
-    let caller = match whoami(&path).await {
-        Some(c) => c,
-        None => {
-            let roles = plan.as_ref().map(|p| p.roles.clone()).unwrap_or_default();
-            Caller::current(&roles)
-        }
+    let caller = if let Some(c) = whoami(&path).await {
+        c
+    } else {
+        let roles = plan.as_ref().map(|p| p.roles.clone()).unwrap_or_default();
+        Caller::current(&roles)
     };
-    let plan_name = plan.as_ref().map_or_else(|| "(attached)".to_owned(), |p| p.name.clone());
+    let plan_name = plan
+        .as_ref()
+        .map_or_else(|| "(attached)".to_owned(), |p| p.name.clone());
     let opts = match options(&plan_name, &flags, &caller) {
         Ok(o) => o,
         Err(e) => {

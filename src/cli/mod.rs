@@ -46,7 +46,7 @@ pub use exit::Exit;
 #[derive(Debug, Parser)]
 #[command(name = "cutover", version, about)]
 pub struct Args {
-    /// Folder for journals and logs (default: $XDG_STATE_HOME/cutover).
+    /// Folder for journals and logs (default: $`XDG_STATE_HOME/cutover`).
     #[arg(long, global = true, env = "CUTOVER_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// Log file (default: <state dir>/cutover.log). Logs never go to the screen.

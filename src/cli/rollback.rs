@@ -83,7 +83,7 @@ pub async fn run(path: &Path, state_dir: &Path, wave: &str) -> anyhow::Result<Ex
                 return Ok(Exit::Refused);
             }
         }
-        if tokio::time::timeout(Duration::from_secs(3600), snapshots.changed())
+        if tokio::time::timeout(Duration::from_hours(1), snapshots.changed())
             .await
             .is_err()
         {

@@ -50,7 +50,8 @@ pub async fn run(path: &Path, state_dir: &Path, view: RunView) -> anyhow::Result
         schedule: true,
     };
     let metrics = Arc::new(Metrics::new());
-    let (handle, engine, scheduler) = Engine::start(plan.clone(), journal, metrics.clone(), options)?;
+    let (handle, engine, scheduler) =
+        Engine::start(plan.clone(), journal, metrics.clone(), options)?;
     let outputs = super::outputs::start(&plan, &engine, &handle, metrics);
     let listener = socket::bind(
         &socket::socket_path(&journal_path),

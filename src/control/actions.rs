@@ -14,6 +14,7 @@ pub enum Role {
 }
 
 impl Role {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
@@ -137,6 +138,7 @@ pub const ACTIONS: &[ActionSpec] = &[
 ];
 
 /// The table row of an action kind.
+#[must_use]
 pub fn spec(kind: ActionKind) -> &'static ActionSpec {
     ACTIONS
         .iter()
@@ -185,6 +187,7 @@ pub enum Action {
 }
 
 impl Action {
+    #[must_use]
     pub fn kind(&self) -> ActionKind {
         match self {
             Action::HaltNextWave => ActionKind::HaltNextWave,
@@ -200,6 +203,7 @@ impl Action {
     }
 
     /// The arguments as the audit log shows them.
+    #[must_use]
     pub fn arguments(&self) -> String {
         match self {
             Action::HaltNextWave | Action::Resume => String::new(),

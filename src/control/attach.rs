@@ -81,36 +81,33 @@ async fn session(
     let mut decoder = Decoder::default();
     loop {
         tokio::select! {
-            next = lines.next_line() => match next {
-                Ok(Some(text)) => match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(ServerMessage::Snapshot { snapshot }) => {
-                        let _ = snapshots.send(Some(decoder.full(*snapshot)));
-                    }
-                    Ok(ServerMessage::Update { update }) => {
-                        if let Some(s) = decoder.update(update) {
-                            let _ = snapshots.send(Some(s));
-                        }
-                    }
-                    Ok(ServerMessage::Alive { at }) => {
-                        if let Some(s) = decoder.alive(at) {
-                            let _ = snapshots.send(Some(s));
-                        }
-                    }
-                    Ok(ServerMessage::Reply { reply, .. }) => {
-                        if let Some(tx) = pending.pop_front() {
-                            let _ = tx.send(reply);
-                        }
-                    }
-                    Ok(ServerMessage::Error { message }) => tracing::warn!("engine said: {message}"),
-                    Ok(ServerMessage::Whoami { .. }) => {}
-                    Err(e) => tracing::warn!("unreadable message from the engine: {e}"),
-                },
-                _ => {
-                    for tx in pending.drain(..) {
-                        let _ = tx.send(Reply::refused("the engine went away before answering"));
-                    }
-                    return Some(());
+            next = lines.next_line() => if let Ok(Some(text)) = next { match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(ServerMessage::Snapshot { snapshot }) => {
+                    let _ = snapshots.send(Some(decoder.full(*snapshot)));
                 }
+                Ok(ServerMessage::Update { update }) => {
+                    if let Some(s) = decoder.update(update) {
+                        let _ = snapshots.send(Some(s));
+                    }
+                }
+                Ok(ServerMessage::Alive { at }) => {
+                    if let Some(s) = decoder.alive(at) {
+                        let _ = snapshots.send(Some(s));
+                    }
+                }
+                Ok(ServerMessage::Reply { reply, .. }) => {
+                    if let Some(tx) = pending.pop_front() {
+                        let _ = tx.send(reply);
+                    }
+                }
+                Ok(ServerMessage::Error { message }) => tracing::warn!("engine said: {message}"),
+                Ok(ServerMessage::Whoami { .. }) => {}
+                Err(e) => tracing::warn!("unreadable message from the engine: {e}"),
+            } } else {
+                for tx in pending.drain(..) {
+                    let _ = tx.send(Reply::refused("the engine went away before answering"));
+                }
+                return Some(());
             },
             cmd = commands.recv() => match cmd {
                 Some((action, reply)) => {

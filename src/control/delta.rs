@@ -109,12 +109,11 @@ impl Decoder {
             .collect();
         let mut rows = rows;
         for m in update.mailboxes {
-            match index.get(&m.source) {
-                Some(&i) => rows[i] = m,
-                None => {
-                    index.insert(m.source.clone(), rows.len());
-                    rows.push(m);
-                }
+            if let Some(&i) = index.get(&m.source) {
+                rows[i] = m
+            } else {
+                index.insert(m.source.clone(), rows.len());
+                rows.push(m);
             }
         }
         *current = Snapshot {

@@ -17,6 +17,7 @@ pub struct Caller {
 
 impl Caller {
     /// Resolves a uid against the plan's roles; unknown users are viewers.
+    #[must_use]
     pub fn from_uid(uid: u32, roles: &Roles) -> Self {
         let user = user_name(uid).unwrap_or_else(|| format!("uid{uid}"));
         let role = role_of(&user, roles);
@@ -24,6 +25,7 @@ impl Caller {
     }
 
     /// The user running this process.
+    #[must_use]
     pub fn current(roles: &Roles) -> Self {
         // SAFETY: getuid has no preconditions and cannot fail.
         let uid = unsafe { libc::getuid() };
@@ -32,6 +34,7 @@ impl Caller {
 }
 
 /// The highest role the plan gives a user name.
+#[must_use]
 pub fn role_of(user: &str, roles: &Roles) -> Role {
     let has = |list: &[String]| list.iter().any(|u| u == user);
     if has(&roles.lead) {
@@ -44,6 +47,7 @@ pub fn role_of(user: &str, roles: &Roles) -> Role {
 }
 
 /// Looks a uid up in the user database.
+#[must_use]
 pub fn user_name(uid: u32) -> Option<String> {
     let mut buf = vec![0u8; 4096];
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };

@@ -1,6 +1,6 @@
 //! The engine's control socket: a Unix socket in the state directory that
 //! serves snapshots and takes commands. The caller's identity is the peer's
-//! uid from the kernel (SO_PEERCRED), never a name the client sends.
+//! uid from the kernel (`SO_PEERCRED`), never a name the client sends.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use crate::plan::Roles;
 const CLIENT_QUEUE: usize = 16;
 
 /// Where a plan's engine listens.
+#[must_use]
 pub fn socket_path(journal: &Path) -> PathBuf {
     journal.with_extension("sock")
 }
@@ -131,10 +132,10 @@ async fn client(stream: UnixStream, handle: Handle, caller: Caller) {
                 None
             }
         };
-        if let Some(answer) = answer {
-            if tx.try_send(encode(&answer)).is_err() {
-                break;
-            }
+        if let Some(answer) = answer
+            && tx.try_send(encode(&answer)).is_err()
+        {
+            break;
         }
     }
     if let Some(w) = watcher {
@@ -157,11 +158,11 @@ async fn watch(handle: Handle, tx: mpsc::Sender<String>) {
                 Frame::Alive(at) => ServerMessage::Alive { at },
             })
         });
-        if let Some(line) = line {
-            if tx.try_send(line).is_err() {
-                tracing::warn!("control client too slow; dropping it");
-                return;
-            }
+        if let Some(line) = line
+            && tx.try_send(line).is_err()
+        {
+            tracing::warn!("control client too slow; dropping it");
+            return;
         }
         if snapshots.changed().await.is_err() {
             return;

@@ -23,7 +23,7 @@ pub struct CutoverEntry {
 }
 
 /// How long a hook may run before it counts as failed.
-const HOOK_TIMEOUT: Duration = Duration::from_secs(300);
+const HOOK_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// Runs a hook as `sh -c HOOK cutover|rollback WAVE LIST_FILE` and records
 /// its exit status and first lines of output as an event.

@@ -16,6 +16,7 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    #[must_use]
     pub fn category(&self) -> Category {
         match self {
             EngineError::Imap(e) => e.category,

@@ -78,12 +78,11 @@ pub async fn sync_folder(
         Vec::new()
     };
     let dst_wire = dst.wire_name(&job.dst_path);
-    let dst_status = match dst.open_folder(&dst_wire, false).await {
-        Ok(s) => s,
-        Err(_) => {
-            dst.create_folder(&dst_wire).await?;
-            dst.open_folder(&dst_wire, false).await?
-        }
+    let dst_status = if let Ok(s) = dst.open_folder(&dst_wire, false).await {
+        s
+    } else {
+        dst.create_folder(&dst_wire).await?;
+        dst.open_folder(&dst_wire, false).await?
     };
 
     let mut rows = ctx.journal.folder_messages(mailbox, &job.path)?;
@@ -125,8 +124,7 @@ pub async fn sync_folder(
     Counters::add(&ctx.counters.skipped, (metas.len() - wanted.len()) as u64);
     drop(known);
 
-    let mut on_destination =
-        already_there(ctx, mailbox, job, dst, &dst_status, &rows).await?;
+    let mut on_destination = already_there(ctx, mailbox, job, dst, &dst_status, &rows).await?;
     let mut uidnext = dst_status.uidnext;
     for batch in batches(
         &wanted,
@@ -135,7 +133,14 @@ pub async fn sync_folder(
     ) {
         let mut staged = stage(src, batch, src_status.uidvalidity).await?;
         if !on_destination.is_empty() {
-            staged = claim_existing(ctx, mailbox, &job.path, &dst_status, staged, &mut on_destination)?;
+            staged = claim_existing(
+                ctx,
+                mailbox,
+                &job.path,
+                &dst_status,
+                staged,
+                &mut on_destination,
+            )?;
         }
         if staged.is_empty() {
             continue;
@@ -193,7 +198,9 @@ async fn already_there(
     }
     let claimed: std::collections::HashSet<u32> = rows
         .iter()
-        .filter(|r| r.state == MessageState::Copied && r.dst_uidvalidity == Some(dst_status.uidvalidity))
+        .filter(|r| {
+            r.state == MessageState::Copied && r.dst_uidvalidity == Some(dst_status.uidvalidity)
+        })
         .filter_map(|r| r.dst_uid)
         .collect();
     let uids: Vec<u32> = dst
@@ -203,7 +210,9 @@ async fn already_there(
         .map(|m| m.uid)
         .filter(|u| !claimed.contains(u))
         .collect();
-    Ok(recover::by_canonical(recover::hash_messages(dst, &uids).await?))
+    Ok(recover::by_canonical(
+        recover::hash_messages(dst, &uids).await?,
+    ))
 }
 
 /// Records staged messages that are already on the destination as copied
@@ -219,18 +228,31 @@ fn claim_existing(
     let mut rest = Vec::with_capacity(staged.len());
     let mut found = Vec::new();
     for s in staged {
-        match on_destination.get_mut(&s.intent.canonical).and_then(Vec::pop) {
+        match on_destination
+            .get_mut(&s.intent.canonical)
+            .and_then(Vec::pop)
+        {
             Some(uid) => found.push((s.intent, uid)),
             None => rest.push(s),
         }
     }
     if !found.is_empty() {
         let intents: Vec<Intent> = found.iter().map(|(i, _)| i.clone()).collect();
-        let ids = ctx.journal.record_intents(mailbox, folder, dst_status.uidnext, &intents)?;
-        let placed: Vec<(i64, Option<u32>)> = ids.into_iter().zip(found.iter().map(|(_, uid)| Some(*uid))).collect();
+        let ids = ctx
+            .journal
+            .record_intents(mailbox, folder, dst_status.uidnext, &intents)?;
+        let placed: Vec<(i64, Option<u32>)> = ids
+            .into_iter()
+            .zip(found.iter().map(|(_, uid)| Some(*uid)))
+            .collect();
         ctx.journal.mark_copied(&placed, dst_status.uidvalidity)?;
         Counters::add(&ctx.counters.skipped, placed.len() as u64);
-        tracing::info!(mailbox, folder, found = placed.len(), "claimed messages already on the destination");
+        tracing::info!(
+            mailbox,
+            folder,
+            found = placed.len(),
+            "claimed messages already on the destination"
+        );
     }
     Ok(rest)
 }

@@ -131,7 +131,7 @@ impl GateKeeper {
                 let since = *self.bad_since.entry(gate.clone()).or_insert(now);
                 self.last_bad.insert(gate.clone(), now);
                 let held = now.duration_since(since);
-                let reason = if held >= Duration::from_secs(60) {
+                let reason = if held >= Duration::from_mins(1) {
                     format!("{reason} for {} min", held.as_secs() / 60)
                 } else {
                     reason
@@ -197,6 +197,7 @@ fn window_reason(
 }
 
 /// The first closed gate's reason, as the wave shows it.
+#[must_use]
 pub fn held_reason(verdicts: &[Verdict]) -> Option<String> {
     let closed: Vec<&str> = verdicts.iter().filter_map(|(_, r)| r.as_deref()).collect();
     match closed.as_slice() {

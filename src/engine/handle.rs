@@ -28,10 +28,12 @@ impl Reply {
         }
     }
 
+    #[must_use]
     pub fn is_accepted(&self) -> bool {
         matches!(self, Reply::Accepted { .. })
     }
 
+    #[must_use]
     pub fn text(&self) -> &str {
         match self {
             Reply::Accepted { message } => message,

@@ -16,6 +16,7 @@ pub struct MessageHash {
 }
 
 /// Hashes a message both ways in one pass over its bytes.
+#[must_use]
 pub fn hash_message(bytes: &[u8]) -> MessageHash {
     let raw = hex::encode(Sha256::digest(bytes));
     MessageHash {
@@ -25,6 +26,7 @@ pub fn hash_message(bytes: &[u8]) -> MessageHash {
 }
 
 /// SHA-256 of the canonical (CRLF) form, without building that form in memory.
+#[must_use]
 pub fn canonical_sha256(bytes: &[u8]) -> String {
     let mut hasher = Sha256::new();
     let mut start = 0;

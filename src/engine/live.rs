@@ -181,7 +181,7 @@ impl Live {
         while self
             .rates
             .front()
-            .is_some_and(|(t, ..)| now.duration_since(*t) > Duration::from_secs(60))
+            .is_some_and(|(t, ..)| now.duration_since(*t) > Duration::from_mins(1))
         {
             self.rates.pop_front();
         }

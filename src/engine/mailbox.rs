@@ -98,7 +98,7 @@ fn finish(ctx: &Context, mailbox: &Mailbox, result: MailboxResult) -> MailboxRes
     match &result.error {
         Some((c, t)) => tracing::error!(mailbox = %mailbox.source, category = %c, "{t}"),
         None => {
-            tracing::info!(mailbox = %mailbox.source, phase = result.phase.as_str(), "mailbox finished")
+            tracing::info!(mailbox = %mailbox.source, phase = result.phase.as_str(), "mailbox finished");
         }
     }
     ctx.emit(Progress::Finished {

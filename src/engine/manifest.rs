@@ -66,6 +66,7 @@ pub struct FolderManifest {
 }
 
 impl FolderManifest {
+    #[must_use]
     pub fn matches(&self) -> bool {
         self.digest == self.destination_digest
             && self.missing.is_empty()
@@ -108,6 +109,7 @@ impl Manifest {
     }
 
     /// One line per problem, naming the folder and message.
+    #[must_use]
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         for f in &self.folders {

@@ -12,7 +12,7 @@ use crate::control::{Caller, Role};
 use crate::plan::{StepStage, StepWho};
 
 /// Longest a check command may run.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+const CHECK_TIMEOUT: Duration = Duration::from_mins(1);
 /// Lines of check output kept.
 const OUTPUT_LINES: usize = 5;
 

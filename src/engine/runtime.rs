@@ -155,7 +155,12 @@ impl Engine {
             snapshot.dns = rx.borrow().clone();
         }
         snapshot.runbook = self.runbook_view();
-        if let Some(view) = self.outputs.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(view) = self
+            .outputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             snapshot.outputs = view();
         }
     }

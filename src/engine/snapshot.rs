@@ -22,6 +22,7 @@ pub enum EngineState {
 }
 
 impl EngineState {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             EngineState::Starting => "starting",
@@ -142,7 +143,7 @@ pub struct Snapshot {
     /// Runbook steps of every wave.
     #[serde(default)]
     pub runbook: Vec<StepView>,
-    /// Telemetry outputs (CloudWatch, status page, webhooks) and their health.
+    /// Telemetry outputs (`CloudWatch`, status page, webhooks) and their health.
     #[serde(default)]
     pub outputs: Vec<OutputView>,
 }
@@ -166,7 +167,7 @@ pub struct StepView {
     pub checked_at: Option<String>,
 }
 
-/// A telemetry output's health, and CloudWatch alarms it reads.
+/// A telemetry output's health, and `CloudWatch` alarms it reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputView {
     pub name: String,

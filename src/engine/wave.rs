@@ -39,6 +39,7 @@ impl WavePhase {
         WavePhase::RolledBack,
     ];
 
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             WavePhase::Planned => "planned",
@@ -56,6 +57,7 @@ impl WavePhase {
         }
     }
 
+    #[must_use]
     pub fn parse(s: &str) -> WavePhase {
         WavePhase::ALL
             .into_iter()
@@ -64,6 +66,7 @@ impl WavePhase {
     }
 
     /// Phases a restarted engine leaves alone.
+    #[must_use]
     pub fn is_final(self) -> bool {
         matches!(self, WavePhase::Done | WavePhase::RolledBack)
     }

@@ -103,16 +103,16 @@ impl Connection {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(limit) = self.caps.append_limit {
-            if let Some(big) = batch.iter().find(|m| m.bytes.len() as u64 > limit) {
-                return Err(ImapError::new(
-                    Kind::TooBig,
-                    format!(
-                        "message of {} bytes exceeds the server's APPENDLIMIT of {limit}",
-                        big.bytes.len()
-                    ),
-                ));
-            }
+        if let Some(limit) = self.caps.append_limit
+            && let Some(big) = batch.iter().find(|m| m.bytes.len() as u64 > limit)
+        {
+            return Err(ImapError::new(
+                Kind::TooBig,
+                format!(
+                    "message of {} bytes exceeds the server's APPENDLIMIT of {limit}",
+                    big.bytes.len()
+                ),
+            ));
         }
         let timeout = self
             .timeout
@@ -286,10 +286,10 @@ impl Connection {
                     _ => (None, Vec::new()),
                 };
                 let mut text = information.as_deref().unwrap_or("").to_owned();
-                if let Some(code) = code {
-                    if !matches!(code, imap_proto::ResponseCode::AppendUid(..)) {
-                        text = format!("{code:?} {text}");
-                    }
+                if let Some(code) = code
+                    && !matches!(code, imap_proto::ResponseCode::AppendUid(..))
+                {
+                    text = format!("{code:?} {text}");
                 }
                 return Ok(Answer {
                     ok: *status == Status::Ok,

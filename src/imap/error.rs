@@ -21,6 +21,7 @@ impl ImapError {
     }
 
     /// Maps an async-imap error, keeping the server's text.
+    #[must_use]
     pub fn from_imap(e: async_imap::error::Error, doing: &str) -> Self {
         use async_imap::error::Error as E;
         match e {
@@ -51,6 +52,7 @@ impl ImapError {
         }
     }
 
+    #[must_use]
     pub fn timeout(doing: &str) -> Self {
         Self::new(Category::Timeout, format!("{doing}: no answer in time"))
     }
@@ -101,6 +103,7 @@ fn server_words(text: &str) -> String {
 }
 
 /// Recognises quota and size refusals (RFC 5530 codes and common wording).
+#[must_use]
 pub fn classify_text(text: &str, otherwise: Category) -> Category {
     let upper = text.to_ascii_uppercase();
     if upper.contains("[OVERQUOTA]")

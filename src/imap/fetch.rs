@@ -41,6 +41,7 @@ fn flag_text(flag: &async_imap::types::Flag<'_>) -> Option<String> {
 }
 
 /// Writes UIDs as a compact IMAP set: `1:5,7,9:12`.
+#[must_use]
 pub fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
     sorted.sort_unstable();

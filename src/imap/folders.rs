@@ -137,6 +137,7 @@ impl Connection {
 ///
 /// Decoded here rather than with `utf7_imap::decode_utf7_imap`, which panics
 /// on invalid base64 (`&!!-`), a name any server may send in a LIST.
+#[must_use]
 pub fn decode_mutf7(wire: &str) -> String {
     if wire.contains('&') {
         decode_strict(wire).unwrap_or_else(|| wire.to_owned())
@@ -197,6 +198,7 @@ fn modified_base64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Encodes a name in modified UTF-7.
+#[must_use]
 pub fn encode_mutf7(name: &str) -> String {
     utf7_imap::encode_utf7_imap(name.to_owned())
 }

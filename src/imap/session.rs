@@ -175,10 +175,10 @@ impl Connection {
         self.caps.condstore = caps.has_str("CONDSTORE");
         self.caps.namespace = caps.has_str("NAMESPACE");
         for cap in caps.iter() {
-            if let async_imap::types::Capability::Atom(atom) = cap {
-                if let Some(limit) = atom.strip_prefix("APPENDLIMIT=") {
-                    self.caps.append_limit = limit.parse().ok();
-                }
+            if let async_imap::types::Capability::Atom(atom) = cap
+                && let Some(limit) = atom.strip_prefix("APPENDLIMIT=")
+            {
+                self.caps.append_limit = limit.parse().ok();
             }
         }
         Ok(())
@@ -220,11 +220,11 @@ impl Connection {
             },
         )
         .await?;
-        if let Some(line) = lines.iter().find(|l| l.starts_with("* NAMESPACE")) {
-            if let Some((prefix, delimiter)) = parse_personal_namespace(line) {
-                self.prefix = prefix;
-                self.delimiter = delimiter;
-            }
+        if let Some(line) = lines.iter().find(|l| l.starts_with("* NAMESPACE"))
+            && let Some((prefix, delimiter)) = parse_personal_namespace(line)
+        {
+            self.prefix = prefix;
+            self.delimiter = delimiter;
         }
         Ok(())
     }

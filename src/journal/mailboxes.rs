@@ -21,6 +21,7 @@ pub enum MailboxPhase {
 }
 
 impl MailboxPhase {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             MailboxPhase::Pending => "pending",
@@ -35,6 +36,7 @@ impl MailboxPhase {
         }
     }
 
+    #[must_use]
     pub fn parse(s: &str) -> MailboxPhase {
         match s {
             "pre-syncing" => MailboxPhase::PreSyncing,

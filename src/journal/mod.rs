@@ -1,7 +1,7 @@
-//! The journal: every piece of migration state, in one SQLite file per plan.
+//! The journal: every piece of migration state, in one `SQLite` file per plan.
 //!
 //! The engine is the only writer. Each state change is one call here, in
-//! portable SQL, so a shared PostgreSQL journal can replace SQLite later
+//! portable SQL, so a shared `PostgreSQL` journal can replace `SQLite` later
 //! without touching the engine. WAL mode with `synchronous = NORMAL`: a
 //! killed process loses nothing that was committed (the OS holds the WAL);
 //! a power cut may lose the last commits, which the intent records below
@@ -148,6 +148,7 @@ impl Journal {
 }
 
 /// Current UTC time as RFC 3339, the journal's one time format.
+#[must_use]
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

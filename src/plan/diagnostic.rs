@@ -78,6 +78,7 @@ impl<'a> Diagnostics<'a> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
+#[must_use]
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);

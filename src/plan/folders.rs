@@ -10,17 +10,20 @@ pub struct FolderMap {
 }
 
 impl FolderMap {
+    #[must_use]
     pub fn new(rules: FolderRules) -> Self {
         Self { rules }
     }
 
     /// Whether a folder (path with `/` between levels) stays behind.
+    #[must_use]
     pub fn excluded(&self, path: &str) -> bool {
         self.rules.exclude.iter().any(|p| glob_match(p, path))
     }
 
     /// The destination path (with `/` between levels) for a source path.
     /// The longest matching rename wins; it applies to the folder and below.
+    #[must_use]
     pub fn map(&self, path: &str) -> String {
         let best = self
             .rules
@@ -36,6 +39,7 @@ impl FolderMap {
 }
 
 /// Matches `*` (any run of characters, `/` included) and `?` (one character).
+#[must_use]
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();

@@ -75,11 +75,13 @@ impl Plan {
     }
 
     /// Looks a mailbox up by its source login.
+    #[must_use]
     pub fn mailbox(&self, source_login: &str) -> Option<&Mailbox> {
         self.mailboxes.iter().find(|m| m.source == source_login)
     }
 
     /// Tenants whose mailboxes are in a wave.
+    #[must_use]
     pub fn wave_tenants(&self, wave: usize) -> Vec<String> {
         let mut tenants: Vec<String> = self
             .wave_mailboxes(wave)
@@ -91,6 +93,7 @@ impl Plan {
     }
 
     /// Looks a wave up by name.
+    #[must_use]
     pub fn wave_index(&self, name: &str) -> Option<usize> {
         self.waves.iter().position(|w| w.name == name)
     }
@@ -105,6 +108,7 @@ pub enum Side {
 }
 
 impl Side {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Side::Source => "source",
@@ -135,6 +139,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// `host:port`, for messages and latency labels.
+    #[must_use]
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
@@ -203,6 +208,7 @@ pub enum StepStage {
 }
 
 impl StepStage {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             StepStage::BeforeDelta => "before-delta",

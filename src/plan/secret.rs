@@ -11,11 +11,13 @@ use std::path::Path;
 pub struct Secret(String);
 
 impl Secret {
+    #[must_use]
     pub fn new(value: String) -> Self {
         Self(value)
     }
 
     /// The password itself, for the one place that sends it to a server.
+    #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -37,7 +37,7 @@ pub struct RawPlan {
     pub presync_ahead: Option<u32>,
     #[serde(default)]
     pub handoff: Option<Handoff>,
-    /// CloudWatch, the public status page and webhooks.
+    /// `CloudWatch`, the public status page and webhooks.
     #[serde(default)]
     pub telemetry: Option<crate::telemetry::TelemetrySection>,
     /// DNS records to watch and gate cutover on.

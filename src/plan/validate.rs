@@ -503,14 +503,14 @@ fn members<'r>(
             .position(|x| &x.name == w.name.get_ref())
             .unwrap_or(0);
         for name in list(w) {
-            if let Some(previous) = out.insert(name.get_ref().as_str(), index) {
-                if previous != index {
-                    diags.at(
-                        name.span(),
-                        format!("{} is in two waves", name.get_ref()),
-                        None,
-                    );
-                }
+            if let Some(previous) = out.insert(name.get_ref().as_str(), index)
+                && previous != index
+            {
+                diags.at(
+                    name.span(),
+                    format!("{} is in two waves", name.get_ref()),
+                    None,
+                );
             }
         }
     }
@@ -585,17 +585,17 @@ fn wave(raw: &RawWave, roles: &Roles, diags: &mut Diagnostics<'_>) -> Wave {
             .chain(&roles.viewer)
             .any(|u| u == user)
     };
-    if let Some(owner) = &raw.owner {
-        if !known(owner) {
-            diags.at(
-                raw.name.span(),
-                format!(
-                    "wave {} is owned by {owner}, who has no role in [roles]",
-                    raw.name.get_ref()
-                ),
-                Some("add the owner to [roles] lead or operator"),
-            );
-        }
+    if let Some(owner) = &raw.owner
+        && !known(owner)
+    {
+        diags.at(
+            raw.name.span(),
+            format!(
+                "wave {} is owned by {owner}, who has no role in [roles]",
+                raw.name.get_ref()
+            ),
+            Some("add the owner to [roles] lead or operator"),
+        );
     }
     let mut steps = Vec::new();
     for step in &raw.steps {

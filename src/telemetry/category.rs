@@ -40,6 +40,7 @@ impl Category {
         Category::Webhook,
     ];
 
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Authentication => "authentication",
@@ -59,12 +60,14 @@ impl Category {
         }
     }
 
+    #[must_use]
     pub fn parse(s: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
     /// Faults worth another try after a pause: the network and busy servers.
     /// A wrong password or a full mailbox will not fix itself in seconds.
+    #[must_use]
     pub fn is_transient(self) -> bool {
         matches!(
             self,

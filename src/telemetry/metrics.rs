@@ -24,6 +24,7 @@ pub enum Op {
 }
 
 impl Op {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Connect => "connect",
@@ -81,6 +82,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
