@@ -12,7 +12,7 @@ USERS=${SCALE_USERS:-3000}
 MESSAGES=${SCALE_MESSAGES:-20}
 WORK=${SCALE_DIR:-/tmp/cutover-scale}
 export CUTOVER_TESTBED_DIR=$WORK/testbed CUTOVER_TESTBED_USERS=$USERS CUTOVER_TESTBED_MAX_MAIL=64M
-export CUTOVER_SRC_PORT=11143 CUTOVER_DST_PORT=21143 CUTOVER_SRC_IMAPS_PORT=11993 CUTOVER_DST_IMAPS_PORT=21993
+export CUTOVER_SRC_PORT=12143 CUTOVER_DST_PORT=22143 CUTOVER_SRC_IMAPS_PORT=12993 CUTOVER_DST_IMAPS_PORT=22993
 export CUTOVER_SRC_MASTER_PASSWORD=masterpass CUTOVER_DST_MASTER_PASSWORD=masterpass
 
 scripts/install-deps.sh
@@ -22,8 +22,8 @@ cargo build --release --quiet
 BIN=target/release/cutover
 
 echo "== corpus: $USERS mailboxes x $MESSAGES messages"
-python3 scripts/make-corpus.py --port 11143 --users "$USERS" --messages "$MESSAGES" --big-ratio 0 --jobs 8 --wipe | tail -1
-python3 scripts/make-corpus.py --port 21143 --users "$USERS" --wipe-only --jobs 8 | tail -1
+python3 scripts/make-corpus.py --port 12143 --users "$USERS" --messages "$MESSAGES" --big-ratio 0 --jobs 8 --wipe | tail -1
+python3 scripts/make-corpus.py --port 22143 --users "$USERS" --wipe-only --jobs 8 | tail -1
 
 plan=$WORK/scale.toml
 csv=$WORK/scale.csv
@@ -38,12 +38,12 @@ rm -rf "$WORK/state"
   echo "mailboxes-csv = \"$csv\""
   echo "[source]"
   echo "host = \"127.0.0.1\""
-  echo "port = 11143"
+  echo "port = 12143"
   echo "security = \"plain\""
   echo "auth = { mode = \"master\", user = \"master\", password-env = \"CUTOVER_SRC_MASTER_PASSWORD\" }"
   echo "[destination]"
   echo "host = \"127.0.0.1\""
-  echo "port = 21143"
+  echo "port = 22143"
   echo "security = \"plain\""
   echo "auth = { mode = \"master\", user = \"master\", password-env = \"CUTOVER_DST_MASTER_PASSWORD\" }"
   echo "[concurrency]"
@@ -73,7 +73,7 @@ grep -E "folders unchanged|messages copied" "$WORK/last.out" | sed 's/^/   /'
 echo "== large messages (one 50 MB message, ten 10 MB messages)"
 python3 - <<'PY'
 import imaplib, os
-m = imaplib.IMAP4("127.0.0.1", 11143)
+m = imaplib.IMAP4("127.0.0.1", 12143)
 m.login("user1*master", "masterpass")
 def message(size, n):
     head = f"From: big@example.test\r\nTo: user1@example.test\r\nSubject: large {n}\r\nMessage-ID: <large-{n}-{size}@example.test>\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
