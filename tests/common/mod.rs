@@ -23,7 +23,7 @@
 //! | `user10`..`user12`  | spare, reserved for `sync_engine`                             |
 //! | `quotauser`         | `sync_engine::over_quota_is_refused_without_loss` (the only account with a quota) |
 //! | `user13`..`user40`  | other test files — never used by `sync_engine`:               |
-//! | `user13`..`user23`  |   `waves.rs`                                                  |
+//! | `user13`..`user24`  |   `waves.rs`                                                  |
 //! | `user25`..`user32`  |   `faults.rs`: the 5 % fault-proxy wave (its quota and restart tests use a private testbed, /tmp/cutover-faults-testbed on ports 11143/21143, with its own `user1`..`user3` and `quotauser`) |
 //! | `user33`, `user34`  |   `secrets.rs` (its two tests take turns on them)              |
 //! | `user35`..`user38`  |   `war_room.rs` (tmux end-to-end)                             |
