@@ -3,6 +3,7 @@
 //!
 //! It never imports the terminal UI; front ends read its reports and events.
 
+mod commands;
 mod context;
 mod error;
 mod folder_pass;

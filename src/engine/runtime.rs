@@ -13,7 +13,7 @@ use super::context::{Context, Progress};
 use super::gates::{GateKeeper, Stage, Verdict, WaveFigures, held_reason};
 use super::handle::{Handle, Reply, Request};
 use super::live::Live;
-use super::snapshot::{EngineState, Snapshot};
+use super::snapshot::Snapshot;
 use super::wave::WavePhase;
 use crate::control::{Action, Caller, allowed, spec};
 use crate::journal::{AuditEntry, Journal, MailboxPhase};
@@ -198,173 +198,6 @@ impl Engine {
         }
     }
 
-    fn apply(self: &Arc<Self>, caller: &Caller, action: &Action) -> Result<String, String> {
-        let journal = &self.ctx.journal;
-        let now = chrono::Utc::now();
-        let journal_err = |e: crate::journal::JournalError| e.to_string();
-        match action {
-            Action::HaltNextWave => {
-                let mut live = self.live();
-                if let Some(by) = &live.halted {
-                    return Err(format!("already {by}"));
-                }
-                let next = live
-                    .waves
-                    .iter()
-                    .find(|w| !w.phase.is_final() && w.phase != WavePhase::CutOver)
-                    .map_or_else(|| "no wave".to_owned(), |w| w.name.clone());
-                self.narrowed(caller, &next, |r| &r.halt)?;
-                let reason = format!("halted by {} at {}", caller.user, now.format("%H:%MZ"));
-                journal.set_flag("halted", &reason).map_err(journal_err)?;
-                journal
-                    .event("halt", Some(&next), None, &reason)
-                    .map_err(journal_err)?;
-                live.halted = Some(reason);
-                live.state = EngineState::Halted;
-                Ok(format!(
-                    "halted: wave {next} starts nothing new until resumed"
-                ))
-            }
-            Action::Resume => {
-                let mut live = self.live();
-                if live.halted.is_none() {
-                    return Err("nothing is halted".into());
-                }
-                journal.set_flag("halted", "").map_err(journal_err)?;
-                journal
-                    .event("resume", None, None, &format!("resumed by {}", caller.user))
-                    .map_err(journal_err)?;
-                live.halted = None;
-                live.state = EngineState::Running;
-                Ok("resumed".into())
-            }
-            Action::ExtendWindow { minutes, reason } => {
-                if self.ctx.plan.window.is_none() {
-                    return Err("the plan has no maintenance window to extend".into());
-                }
-                if *minutes == 0 || *minutes > 24 * 60 {
-                    return Err(format!("{minutes} minutes is not between 1 and 1440"));
-                }
-                if reason.trim().is_empty() {
-                    return Err("an extension needs a reason".into());
-                }
-                let running = self
-                    .live()
-                    .waves
-                    .iter()
-                    .find(|w| !w.phase.is_final())
-                    .map(|w| w.name.clone());
-                if let Some(wave) = running {
-                    self.narrowed(caller, &wave, |r| &r.extend)?;
-                }
-                journal
-                    .add_extension(*minutes, reason, &caller.user)
-                    .map_err(journal_err)?;
-                let mut live = self.live();
-                live.extensions = journal.extensions().map_err(journal_err)?;
-                let end = live
-                    .window(&self.ctx)
-                    .map(|(_, e)| e.format("%Y-%m-%d %H:%MZ").to_string())
-                    .unwrap_or_default();
-                journal
-                    .event(
-                        "extend",
-                        None,
-                        None,
-                        &format!(
-                            "window extended {minutes} min by {}: {reason}; ends {end}",
-                            caller.user
-                        ),
-                    )
-                    .map_err(journal_err)?;
-                Ok(format!("maintenance window now ends {end}"))
-            }
-            Action::PauseMailbox { mailbox }
-            | Action::SkipMailbox { mailbox }
-            | Action::RetryMailbox { mailbox } => {
-                if self.ctx.plan.mailbox(mailbox).is_none() {
-                    return Err(format!("the plan has no mailbox {mailbox}"));
-                }
-                let mut live = self.live();
-                let (phase, word) = match action {
-                    Action::PauseMailbox { .. } => {
-                        live.paused.insert(mailbox.clone());
-                        (MailboxPhase::Paused, "paused")
-                    }
-                    Action::SkipMailbox { .. } => {
-                        live.skipped.insert(mailbox.clone());
-                        (MailboxPhase::Skipped, "skipped")
-                    }
-                    _ => {
-                        live.paused.remove(mailbox);
-                        live.skipped.remove(mailbox);
-                        (MailboxPhase::Pending, "queued for retry")
-                    }
-                };
-                journal.set_phase(mailbox, phase).map_err(journal_err)?;
-                journal
-                    .event(
-                        "mailbox",
-                        None,
-                        Some(mailbox),
-                        &format!("{word} by {}", caller.user),
-                    )
-                    .map_err(journal_err)?;
-                if let Some(m) = live.mailbox_mut(mailbox) {
-                    m.phase = phase;
-                }
-                Ok(format!("{mailbox} {word}"))
-            }
-            Action::TickStep { wave, step } => {
-                let done = self.tick(caller, wave, *step)?;
-                journal
-                    .event(
-                        "runbook",
-                        Some(wave),
-                        None,
-                        &format!("{done} by {}", caller.user),
-                    )
-                    .map_err(journal_err)?;
-                Ok(done)
-            }
-            Action::UntickStep { wave, step } => {
-                self.may_tick(caller, wave, *step)?;
-                journal
-                    .set_step_done(wave, *step, None)
-                    .map_err(journal_err)?;
-                journal
-                    .event(
-                        "runbook",
-                        Some(wave),
-                        None,
-                        &format!("step {step} reopened by {}", caller.user),
-                    )
-                    .map_err(journal_err)?;
-                Ok(format!("step {step} of wave {wave} reopened"))
-            }
-            Action::Rollback { wave } => {
-                let Some(index) = self.ctx.plan.wave_index(wave) else {
-                    return Err(format!("the plan has no wave {wave}"));
-                };
-                let phase = self.live().waves[index].phase;
-                if !matches!(phase, WavePhase::CutOver | WavePhase::Done) {
-                    return Err(format!(
-                        "wave {wave} is {}; only a cut-over wave can be rolled back",
-                        phase.as_str()
-                    ));
-                }
-                self.set_wave(
-                    index,
-                    WavePhase::CutOver,
-                    Some(format!("rolling back (asked by {})", caller.user)),
-                );
-                let e = self.clone();
-                tokio::spawn(async move { e.rollback(index).await });
-                Ok(format!("rollback of wave {wave} started"))
-            }
-        }
-    }
-
     /// DNS: before cutover the wave's records must be safe to switch; after
     /// it, they must answer the new value everywhere before the wave is done.
     fn dns_gate(&self, index: usize, stage: Stage) -> Vec<(String, String)> {
@@ -387,36 +220,6 @@ impl Engine {
                 )]
             }
             _ => Vec::new(),
-        }
-    }
-
-    /// A wave's runbook may narrow who holds a decision right: when its list
-    /// is not empty, the caller must be on it (`owner` names the wave's owner).
-    fn narrowed(
-        &self,
-        caller: &Caller,
-        wave: &str,
-        list: impl Fn(&crate::plan::DecisionRights) -> &Vec<String>,
-    ) -> Result<(), String> {
-        let Some(index) = self.ctx.plan.wave_index(wave) else {
-            return Ok(());
-        };
-        let plan_wave = &self.ctx.plan.waves[index];
-        let allowed = list(&plan_wave.decision_rights);
-        if allowed.is_empty() {
-            return Ok(());
-        }
-        let owner = plan_wave.owner.as_deref();
-        let listed = allowed.iter().any(|who| {
-            who == &caller.user || (who == "owner" && owner == Some(caller.user.as_str()))
-        });
-        if listed {
-            Ok(())
-        } else {
-            Err(format!(
-                "wave {wave}'s runbook gives this decision to {} only",
-                allowed.join(", ")
-            ))
         }
     }
 
