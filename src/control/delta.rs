@@ -110,7 +110,7 @@ impl Decoder {
         let mut rows = rows;
         for m in update.mailboxes {
             if let Some(&i) = index.get(&m.source) {
-                rows[i] = m
+                rows[i] = m;
             } else {
                 index.insert(m.source.clone(), rows.len());
                 rows.push(m);

@@ -99,7 +99,7 @@ pub fn write_mailbox_list(ctx: &Context, wave: &str, mailboxes: &[&Mailbox]) -> 
     let path = dir.join(format!("{wave}.mailboxes"));
     let text: String = mailboxes
         .iter()
-        .map(|m| format!("{}\n", m.source))
+        .flat_map(|m| [m.source.as_str(), "\n"])
         .collect();
     std::fs::write(&path, text).map_err(|e| io(&path, &e))?;
     Ok(path)

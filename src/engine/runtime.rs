@@ -152,7 +152,7 @@ impl Engine {
     /// Adds what lives outside the live state: DNS records, runbook steps.
     fn decorate(&self, snapshot: &mut Snapshot) {
         if let Some(rx) = &self.dns {
-            snapshot.dns = rx.borrow().clone();
+            snapshot.dns.clone_from(&rx.borrow());
         }
         snapshot.runbook = self.runbook_view();
         if let Some(view) = self

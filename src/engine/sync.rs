@@ -82,7 +82,7 @@ pub fn report(ctx: &Context, results: &[MailboxResult], took: Duration) -> SyncR
     let copied = Counters::get(&c.copied);
     let bytes = Counters::get(&c.bytes);
     #[expect(clippy::cast_precision_loss, reason = "rates for display")]
-    let (mps, mbps) = (
+    let (per_second, megabytes_per_second) = (
         copied as f64 / seconds,
         bytes as f64 / seconds / 1_000_000.0,
     );
@@ -103,8 +103,8 @@ pub fn report(ctx: &Context, results: &[MailboxResult], took: Duration) -> SyncR
         flags_updated: Counters::get(&c.flags_updated),
         folders_unchanged: Counters::get(&c.folders_unchanged),
         seconds,
-        messages_per_second: mps,
-        megabytes_per_second: mbps,
+        messages_per_second: per_second,
+        megabytes_per_second,
         errors: ctx.metrics.error_counts(),
         failures: results
             .iter()
