@@ -13,6 +13,11 @@
 //! * a wrong password: the error paths (authentication failures in the log,
 //!   the journal and the JSON output) must not echo it either.
 //!
+//! The waves also publish the public status page (with mailbox names shown)
+//! and post to a webhook received by the test: the page's files and every
+//! webhook body are searched too, as is everything for the webhook URL's
+//! secret path (only its private url-file may hold it).
+//!
 //! TLS (self-signed certificate refused by default with an error naming the
 //! certificate, accepted with `ca-file`) is covered by
 //! tests/sync_engine.rs::tls_needs_the_ca_file and not repeated here.
@@ -98,6 +103,69 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The secret part of the webhook URL.
+const HOOK_TOKEN: &str = "T0KEN-hook-s3cr3t-4242";
+
+/// Bodies of the HTTP requests a local webhook endpoint received.
+type Bodies = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// A tiny HTTP endpoint on 127.0.0.1:0 answering 200 to every request.
+fn webhook_receiver() -> (u16, Bodies) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let bodies = Bodies::default();
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 8192];
+            let complete = loop {
+                let Ok(n) = stream.read(&mut buf) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if raw.len() >= end + 4 + length {
+                    // The body only: the request line carries the URL itself.
+                    break Some(raw[end + 4..].to_vec());
+                }
+            };
+            if let Some(request) = complete {
+                seen.lock().expect("bodies").push(request);
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (port, bodies)
+}
+
+/// The plan's telemetry: the status page (mailboxes shown) and a webhook
+/// whose URL sits in a chmod 600 file beside the plan.
+const TELEMETRY: &str = "[telemetry.status-page]\ndir = \"status-page\"\nshow-mailboxes = true\n\n\
+                         [[telemetry.webhook]]\nurl-file = \"hook.url\"\nstyle = \"json\"\n";
+
+fn write_hook_url(plan: &Plan, port: u16) {
+    common::write_private(
+        &plan.dir.path().join("hook.url"),
+        &format!("http://127.0.0.1:{port}/hooks/{HOOK_TOKEN}\n"),
+    );
+}
+
 /// Everything cutover wrote or printed for one plan, by name.
 struct Evidence {
     items: Vec<(String, Vec<u8>)>,
@@ -121,7 +189,7 @@ impl Evidence {
     fn plan_files(&mut self, plan: &Plan) {
         for path in files_under(plan.dir.path()) {
             let name = path.file_name().and_then(OsStr::to_str).unwrap_or_default();
-            if name == "src-passwords" || name == "dst-passwords" {
+            if name == "src-passwords" || name == "dst-passwords" || name == "hook.url" {
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap_or_default();
@@ -212,9 +280,19 @@ fn run_wave(plan: &Plan, evidence: &mut Evidence) -> Output {
 }
 
 /// The wave, then the commands that read what it left behind.
-fn wave_and_afterwards(plan: &Plan) -> Evidence {
+fn wave_and_afterwards(plan: &Plan, bodies: &Bodies) -> Evidence {
     let mut evidence = Evidence::new();
     let out = run_wave(plan, &mut evidence);
+    let posted = bodies.lock().expect("bodies").clone();
+    assert!(
+        !posted.is_empty(),
+        "the webhook received nothing\n{}",
+        plan.context(&out)
+    );
+    eprintln!("webhook: {} request(s) received", posted.len());
+    for (i, body) in posted.iter().enumerate() {
+        evidence.add(format!("webhook request #{}", i + 1), body);
+    }
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -248,7 +326,13 @@ fn wave_and_afterwards(plan: &Plan) -> Evidence {
     evidence.output("check --connect --json", &check);
     evidence.plan_files(plan);
     let names = evidence.names();
-    for must in ["cutover.log", "cutover-lists", "manifests.json"] {
+    for must in [
+        "cutover.log",
+        "cutover-lists",
+        "manifests.json",
+        "status-page/index.html",
+        "status-page/status.json",
+    ] {
         assert!(
             names.iter().any(|n| n.contains(must)),
             "nothing like {must} was searched: {names:?}"
@@ -273,32 +357,41 @@ fn no_password_in_any_output_user_auth_and_master() {
     fresh(&USERS, 80, 330);
 
     // 1. user-auth mode: the accounts' own passwords.
+    let (port, bodies) = webhook_receiver();
     let plan = PlanBuilder::master("secrets-user", &USERS)
         .user_auth(&own_passwords(), &own_passwords())
         .extra(FAST_GATES)
         .extra(WAVE)
+        .extra(TELEMETRY)
         .build();
+    write_hook_url(&plan, port);
     assert!(
         !plan.text.contains("pass33") && !plan.text.contains("pass34"),
         "the plan itself names a password:\n{}",
         plan.text
     );
-    let evidence = wave_and_afterwards(&plan);
-    evidence.assert_clean(&needles(&["pass33", "pass34"], &[]), "user-auth wave");
+    let evidence = wave_and_afterwards(&plan, &bodies);
+    evidence.assert_clean(
+        &needles(&["pass33", "pass34", HOOK_TOKEN], &[]),
+        "user-auth wave",
+    );
 
     // 2. master mode: the admin password, SASL PLAIN on the destination.
     for user in USERS {
         wipe_dst(user);
     }
+    let (port, bodies) = webhook_receiver();
     let plan = PlanBuilder::master("secrets-master", &USERS)
         .extra(FAST_GATES)
         .extra(WAVE)
+        .extra(TELEMETRY)
         .build();
+    write_hook_url(&plan, port);
     assert!(!plan.text.contains(MASTER_PASS), "{}", plan.text);
-    let evidence = wave_and_afterwards(&plan);
+    let evidence = wave_and_afterwards(&plan, &bodies);
     evidence.assert_clean(
         &needles(
-            &[MASTER_PASS],
+            &[MASTER_PASS, HOOK_TOKEN],
             &[("user33", MASTER_PASS), ("user34", MASTER_PASS)],
         ),
         "master-mode wave",
@@ -340,7 +433,6 @@ fn a_wrong_password_is_not_echoed() {
 /// log filter (e.g. add the directive `async_imap=debug`) whatever level the
 /// operator asks for.
 #[test]
-#[ignore = "known leak: async-imap logs LOGIN/AUTHENTICATE at trace level (src/cli/logging.rs)"]
 fn trace_logging_does_not_leak_passwords() {
     let _turn = accounts();
     common::testbed();

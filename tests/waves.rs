@@ -407,8 +407,15 @@ fn rollback_brings_back_mail_received_after_cutover() {
 }
 
 fn dns_set(args: &[&str]) {
-    let out = Command::new(common::script("dns-testbed.sh")).args(args).output().expect("dns-testbed.sh");
-    assert!(out.status.success(), "dns-testbed.sh {args:?} failed\n{}", describe(&out));
+    let out = Command::new(common::script("dns-testbed.sh"))
+        .args(args)
+        .output()
+        .expect("dns-testbed.sh");
+    assert!(
+        out.status.success(),
+        "dns-testbed.sh {args:?} failed\n{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -429,16 +436,30 @@ fn a_wave_waits_for_its_dns_ttl_then_cuts_over_and_is_done_when_dns_switched() {
         .build();
     let _engine = start_engine(&plan);
     let s = wait_for(&plan, Duration::from_secs(60), "the DNS hold", |s| {
-        wave(s, "pilot")["reason"].as_str().is_some_and(|r| r.contains("TTL 5 s > 2 s"))
+        wave(s, "pilot")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("TTL 5 s > 2 s"))
     });
     assert_eq!(wave(&s, "pilot")["phase"], "held", "{}", common::show(&s));
-    assert!(s["dns"][0]["state"] == "ttl-high", "{}", common::show(&s["dns"]));
+    assert!(
+        s["dns"][0]["state"] == "ttl-high",
+        "{}",
+        common::show(&s["dns"])
+    );
 
     dns_set(&["set", "engine-gate", "A", "2", "127.0.0.1"]);
-    wait_for(&plan, Duration::from_secs(60), "cutover once the old TTL ran out", |s| {
-        wave(s, "pilot")["phase"] == "cut-over"
-    });
+    wait_for(
+        &plan,
+        Duration::from_secs(60),
+        "cutover once the old TTL ran out",
+        |s| wave(s, "pilot")["phase"] == "cut-over",
+    );
     dns_set(&["set", "engine-gate", "A", "2", "127.0.0.2"]);
-    let s = wait_for(&plan, Duration::from_secs(60), "done once DNS switched", |s| wave(s, "pilot")["phase"] == "done");
+    let s = wait_for(
+        &plan,
+        Duration::from_secs(60),
+        "done once DNS switched",
+        |s| wave(s, "pilot")["phase"] == "done",
+    );
     assert_eq!(s["dns"][0]["state"], "done", "{}", common::show(&s["dns"]));
 }

@@ -16,7 +16,12 @@ pub fn init(state_dir: &Path, file: Option<&Path>, level: &str) -> anyhow::Resul
         .append(true)
         .open(&path)
         .with_context(|| format!("opening log file {}", path.display()))?;
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // async-imap logs every command it sends at trace level, LOGIN and
+    // AUTHENTICATE included: it never gets more than debug, whatever is asked.
+    let mut filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    if let Ok(cap) = "async_imap=debug".parse() {
+        filter = filter.add_directive(cap);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
