@@ -21,7 +21,9 @@ PACKAGES=(
     dovecot-imapd      # the IMAP testbed (scripts/testbed.sh)
     knot knot-dnsutils bind9-dnsutils   # the DNS testbed (scripts/dns-testbed.sh)
     tmux isync         # war room tests; mbsync for the benchmark
-    openssl python3 ca-certificates
+    openssl python3 python3-venv ca-certificates
+    chromium           # renders the status page in its test
+    time               # peak RSS in the benches
     build-essential pkg-config          # C toolchain for bundled SQLite and aws-lc
 )
 
