@@ -22,8 +22,12 @@ cargo build --release --quiet
 BIN=target/release/cutover
 
 echo "== corpus: $USERS mailboxes x $MESSAGES messages"
-python3 scripts/make-corpus.py --port 12143 --users "$USERS" --messages "$MESSAGES" --big-ratio 0 --jobs 8 --wipe | tail -1
-python3 scripts/make-corpus.py --port 22143 --users "$USERS" --wipe-only --jobs 8 | tail -1
+# Filling 3,000 accounts takes minutes: done once per state dir (SCALE_REFILL=1 redoes it).
+if [ ! -f "$WORK/corpus-$USERS-$MESSAGES.done" ] || [ "${SCALE_REFILL:-0}" = 1 ]; then
+  python3 scripts/make-corpus.py --port 12143 --users "$USERS" --messages "$MESSAGES" --big-ratio 0 --jobs 8 --wipe | tail -1
+  touch "$WORK/corpus-$USERS-$MESSAGES.done"
+fi
+scripts/testbed.sh wipe-dst "$WORK/testbed"
 
 plan=$WORK/scale.toml
 csv=$WORK/scale.csv
