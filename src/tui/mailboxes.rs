@@ -149,8 +149,15 @@ pub fn render(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, the
 
     let header =
         Row::new(columns.iter().map(|(c, _)| heading(*c, view, theme))).style(theme.heading);
+    // Only the rows that fit are built: at thousands of mailboxes, building
+    // every row each frame is what made a frame slow.
+    let selected = view.mailbox.min(rows.len() - 1);
+    let fits = usize::from(inner.height.saturating_sub(1)).max(1);
+    let first = selected.saturating_sub(fits - 1);
     let body = rows
         .iter()
+        .skip(first)
+        .take(fits)
         .map(|m| Row::new(columns.iter().map(|(c, _)| cell(m, *c, detail, theme))));
     let highlight = if focused {
         theme.selected
@@ -162,7 +169,7 @@ pub fn render(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, the
         .column_spacing(1)
         .row_highlight_style(highlight)
         .highlight_symbol(Line::from(format!("{} ", theme.glyphs.selected)));
-    let mut state = TableState::default().with_selected(Some(view.mailbox.min(rows.len() - 1)));
+    let mut state = TableState::default().with_selected(Some(selected - first));
     frame.render_stateful_widget(table, inner, &mut state);
 }
 
