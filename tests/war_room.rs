@@ -149,39 +149,11 @@ fn a_lead_halts_the_next_wave_and_a_viewer_is_refused() {
     );
 }
 
-/// A Unix user in a group allowed on the socket, created for the test.
-fn other_user() -> &'static str {
-    let run = |args: &[&str]| {
-        let out = Command::new(args[0])
-            .args(&args[1..])
-            .output()
-            .expect("user tools");
-        out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists")
-    };
-    assert!(
-        run(&["groupadd", "-f", "cutover-test"]),
-        "groupadd failed (tests run as root)"
-    );
-    assert!(
-        run(&[
-            "useradd",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "-G",
-            "cutover-test",
-            "cutover-viewer"
-        ]),
-        "useradd failed (tests run as root)"
-    );
-    "cutover-viewer"
-}
-
 #[test]
 fn attached_clients_act_by_their_uid_and_reconnect_after_the_engine_restarts() {
     testbed();
     fresh(&["user37"], 20, 37);
-    let user = other_user();
+    let user = common::socket_group_user();
     let plan = held_plan("tmux-attach", "user37");
     std::fs::write(
         &plan.path,

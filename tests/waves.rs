@@ -182,39 +182,11 @@ fn latency_above_the_threshold_holds_the_wave() {
     assert!(reason.contains("ms > 0 ms"), "{reason}");
 }
 
-/// A Unix user in a group that may reach the socket, created for the test.
-fn viewer_account() -> &'static str {
-    let run = |args: &[&str]| {
-        let out = Command::new(args[0])
-            .args(&args[1..])
-            .output()
-            .expect("user tools");
-        out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists")
-    };
-    assert!(
-        run(&["groupadd", "-f", "cutover-test"]),
-        "groupadd failed (tests run as root)"
-    );
-    assert!(
-        run(&[
-            "useradd",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "-G",
-            "cutover-test",
-            "cutover-viewer"
-        ]),
-        "useradd failed (tests run as root)"
-    );
-    "cutover-viewer"
-}
-
 #[test]
 fn halt_resume_and_extend_from_ctl_with_roles_and_audit() {
     testbed();
     fresh(&["user19"], 20, 19);
-    let viewer = viewer_account();
+    let viewer = common::socket_group_user();
     let plan = PlanBuilder::master("ctl", &["user19"])
         .extra("[thresholds]\nmax-p95-append-ms = 0\nhold-down-secs = 1\n")
         .extra("[maintenance-window]\nstart = \"2026-01-01T00:00:00Z\"\nend = \"2030-01-01T00:00:00Z\"\n")

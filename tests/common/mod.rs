@@ -763,3 +763,33 @@ impl Lcg {
         lo + u64::from(self.next_u32()) % (hi - lo + 1)
     }
 }
+
+/// A Unix user (`cutover-viewer`) in a group (`cutover-test`) that a plan's
+/// `control-group` can name, created once for the tests that need a second,
+/// real uid on the control socket. CI runs as root, so useradd works.
+pub fn socket_group_user() -> &'static str {
+    let run = |args: &[&str]| {
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .expect("user tools");
+        out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists")
+    };
+    assert!(
+        run(&["groupadd", "-f", "cutover-test"]),
+        "groupadd failed (tests run as root)"
+    );
+    assert!(
+        run(&[
+            "useradd",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "-G",
+            "cutover-test",
+            "cutover-viewer"
+        ]),
+        "useradd failed (tests run as root)"
+    );
+    "cutover-viewer"
+}
