@@ -435,3 +435,27 @@ fn a_wave_waits_for_its_dns_ttl_then_cuts_over_and_is_done_when_dns_switched() {
     );
     assert_eq!(s["dns"][0]["state"], "done", "{}", common::show(&s["dns"]));
 }
+
+#[test]
+fn a_failing_cutover_hook_leaves_the_wave_not_cut_over() {
+    testbed();
+    fresh(&["user39"], 10, 39);
+    let plan = PlanBuilder::master("hook", &["user39"])
+        .extra(FAST_GATES)
+        .extra("[[wave]]\nname = \"hooked\"\nmailboxes = [\"user39\"]\ncutover-hook = \"echo dns api said no; exit 3\"\n")
+        .build();
+    let _engine = start_engine(&plan);
+    let s = wait_for(&plan, Duration::from_secs(60), "the failed hook", |s| {
+        wave(s, "hooked")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("cutover hook exited 3"))
+    });
+    assert_eq!(wave(&s, "hooked")["phase"], "held", "{}", common::show(&s));
+    assert!(
+        s["mailboxes"][0]["cutover"] == false,
+        "no mailbox may be flagged cut over: {}",
+        common::show(&s["mailboxes"])
+    );
+    let events = common::show(&s["events"]);
+    assert!(events.contains("dns api said no"), "the hook's output is recorded: {events}");
+}

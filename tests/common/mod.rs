@@ -27,6 +27,7 @@
 //! | `user25`..`user32`  |   `faults.rs`: the 5 % fault-proxy wave (its quota and restart tests use a private testbed, /tmp/cutover-faults-testbed on ports 11143/21143, with its own `user1`..`user3` and `quotauser`) |
 //! | `user33`, `user34`  |   `secrets.rs` (its two tests take turns on them)              |
 //! | `user35`..`user38`  |   `war_room.rs` (tmux end-to-end)                             |
+//! | `user39`            |   `waves.rs` (cutover hook)                                   |
 //!
 //! `tests/plan_errors.rs` needs no server and no account.
 
