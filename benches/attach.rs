@@ -36,7 +36,8 @@ fn plan(dir: &Path, name: &str, held: bool) -> PathBuf {
         dir.join(name).display()
     );
     if held {
-        text.push_str("\n[thresholds]\nmax-p95-append-ms = 0\n");
+        // A window that opens next year holds the wave after pre-sync.
+        text.push_str("\n[maintenance-window]\nstart = \"2027-06-01T00:00:00Z\"\nend = \"2027-06-02T00:00:00Z\"\n");
     }
     for user in USERS {
         text.push_str(&format!(
@@ -142,7 +143,7 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
 
-    // Idle: a wave held at its gate, nothing moving.
+    // Idle: a wave held at its gate (the window is not open), nothing moving.
     let idle_plan = plan(dir.path(), "idle", true);
     let mut engine = start_engine(&idle_plan, &dir.path().join("idle.log"));
     std::thread::sleep(Duration::from_secs(8));

@@ -3,15 +3,16 @@
 //! only when the role allows it and the mode is not read-only or kiosk,
 //! dangerous ones only after confirming; and the footer, the help overlay
 //! and the drawn frame never offer an action the session may not use.
+//! Mailbox actions act on the mailbox table's selection, runbook ticks on
+//! the runbook panel's, the rest on the wave or the whole run.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use cutover::control::{ACTIONS, Action, ActionKind, ActionSpec, Role, allowed};
 use cutover::engine::ConnectionState;
-use cutover::tui::app::can_target;
 use cutover::tui::fixture::demo_time;
 use cutover::tui::help::action_entry;
 use cutover::tui::screen::{buffer_text, render_buffer};
-use cutover::tui::view::{Dialog, Overlay};
+use cutover::tui::view::{Dialog, Overlay, Panel};
 use cutover::tui::{App, Effect, Theme, TuiOptions, demo_snapshot, footer, help, mailboxes};
 
 const ROLES: [Role; 3] = [Role::Viewer, Role::Operator, Role::Lead];
@@ -48,11 +49,12 @@ fn code(code: KeyCode) -> KeyEvent {
 
 /// Whether this session may send the action from the war room.
 fn may_send(spec: &ActionSpec, role: Role, mode: Mode) -> bool {
-    mode == Mode::Normal && allowed(spec.kind, role).is_ok() && can_target(spec.kind)
+    mode == Mode::Normal && allowed(spec.kind, role).is_ok()
 }
 
-/// What the war room should send for the action with the demo snapshot,
-/// the second mailbox row selected and the first wave selected.
+/// What the war room should send for the action with the demo snapshot
+/// after [`select_target`]: the second mailbox row, the first wave, the
+/// open step whose check fails (tick) or the done step (untick).
 fn expected(kind: ActionKind, app: &App) -> Action {
     let snapshot = app.snapshot.as_ref().unwrap();
     let mailbox = mailboxes::visible(snapshot, &app.view)[1].source.clone();
@@ -69,7 +71,14 @@ fn expected(kind: ActionKind, app: &App) -> Action {
         ActionKind::Rollback => Action::Rollback {
             wave: snapshot.waves[0].name.clone(),
         },
-        other => panic!("the war room cannot target {other:?}"),
+        ActionKind::TickStep => Action::TickStep {
+            wave: "wave-2-globex".into(),
+            step: 0,
+        },
+        ActionKind::UntickStep => Action::UntickStep {
+            wave: "wave-1-acme".into(),
+            step: 0,
+        },
     }
 }
 
@@ -77,6 +86,22 @@ fn expected(kind: ActionKind, app: &App) -> Action {
 fn select_mailbox(app: &mut App) {
     app.on_key(char_key('3'));
     app.on_key(char_key('j'));
+}
+
+/// Selects what the action acts on: the second mailbox row, or in the
+/// runbook panel an open step to tick or a done one to untick.
+fn select_target(app: &mut App, kind: ActionKind) {
+    select_mailbox(app);
+    match kind {
+        ActionKind::TickStep => {
+            app.on_key(char_key('7'));
+            app.on_key(char_key('j'));
+        }
+        ActionKind::UntickStep => {
+            app.on_key(char_key('7'));
+        }
+        _ => {}
+    }
 }
 
 /// Fills in whatever dialog is open and confirms it.
@@ -104,7 +129,7 @@ fn every_action_for_every_role_and_mode() {
             for mode in MODES {
                 let case = format!("{} as {role} in {mode:?}", spec.name);
                 let mut app = app(role, mode);
-                select_mailbox(&mut app);
+                select_target(&mut app, spec.kind);
                 let want = may_send(spec, role, mode).then(|| expected(spec.kind, &app));
 
                 let first = app.on_key(char_key(spec.key));
@@ -136,11 +161,11 @@ fn every_action_for_every_role_and_mode() {
 
 #[test]
 fn refusals_say_why_and_kiosk_says_nothing() {
-    for spec in ACTIONS.iter().filter(|s| can_target(s.kind)) {
+    for spec in ACTIONS {
         for role in ROLES {
             for mode in MODES {
                 let mut app = app(role, mode);
-                select_mailbox(&mut app);
+                select_target(&mut app, spec.kind);
                 app.on_key(char_key(spec.key));
                 let status = app
                     .view
@@ -167,9 +192,9 @@ fn refusals_say_why_and_kiosk_says_nothing() {
 
 #[test]
 fn dangerous_actions_can_be_cancelled() {
-    for spec in ACTIONS.iter().filter(|s| s.dangerous && can_target(s.kind)) {
+    for spec in ACTIONS.iter().filter(|s| s.dangerous) {
         let mut app = app(Role::Lead, Mode::Normal);
-        select_mailbox(&mut app);
+        select_target(&mut app, spec.kind);
         assert_eq!(app.on_key(char_key(spec.key)), None);
         assert!(
             matches!(app.view.overlay, Some(Overlay::Dialog(_))),
@@ -190,6 +215,56 @@ fn the_halt_dialog_names_the_wave_it_will_hold() {
         panic!("no confirmation");
     };
     assert!(lines[0].contains("wave-2-globex"), "{lines:?}");
+}
+
+#[test]
+fn ticks_need_a_step_selected_in_the_runbook_panel() {
+    for role in [Role::Operator, Role::Lead] {
+        for key in ['x', 'X'] {
+            let mut app = app(role, Mode::Normal);
+            select_mailbox(&mut app);
+            assert_eq!(app.on_key(char_key(key)), None);
+            assert!(
+                app.view.overlay.is_none(),
+                "{key} as {role} opened a dialog"
+            );
+            let status = app.view.status.as_ref().unwrap().text.clone();
+            assert!(
+                status.contains("select a step in the runbook panel"),
+                "{key} as {role}: {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_untick_dialog_names_the_step() {
+    let mut app = app(Role::Operator, Mode::Normal);
+    select_target(&mut app, ActionKind::UntickStep);
+    app.on_key(char_key('X'));
+    let Some(Overlay::Dialog(Dialog::Confirm { lines, .. })) = &app.view.overlay else {
+        panic!("no confirmation");
+    };
+    let text = lines.join("\n");
+    assert!(text.contains("Step 0 of wave-1-acme"), "{text}");
+    assert!(
+        text.contains("Lower the TTL of imap.acme.example"),
+        "{text}"
+    );
+    assert!(text.contains("before-delta"), "{text}");
+}
+
+#[test]
+fn the_footer_keeps_the_focused_panels_actions() {
+    let theme = Theme::default();
+    let lead = opts(Role::Lead, Mode::Normal).access();
+    let on_waves = footer::hint_line(lead, Some(Panel::Waves), &theme, 80).to_string();
+    assert!(on_waves.contains("R rollback"), "{on_waves}");
+    let on_runbook = footer::hint_line(lead, Some(Panel::Runbook), &theme, 80).to_string();
+    assert!(
+        on_runbook.contains("x tick") && on_runbook.contains("X untick"),
+        "{on_runbook}"
+    );
 }
 
 #[test]
@@ -228,7 +303,7 @@ fn footer_and_help_offer_exactly_what_may_be_sent() {
     for role in ROLES {
         for mode in MODES {
             let access = opts(role, mode).access();
-            let hints = footer::hint_line(access, &theme, 400).to_string();
+            let hints = footer::hint_line(access, None, &theme, 400).to_string();
             let help = help::lines(access, &theme)
                 .iter()
                 .map(ToString::to_string)

@@ -11,7 +11,7 @@ use cutover::tui::screen::{buffer_text, render_buffer};
 use cutover::tui::view::Panel;
 use cutover::tui::{
     App, Theme, TuiOptions, ViewState, demo_snapshot, dns, errors, events, figures, footer, header,
-    latency, mailboxes, waves,
+    latency, mailboxes, outputs, runbook, waves,
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -254,6 +254,12 @@ fn overlays_and_dialogs() {
     );
     open(&[key('j'), key('R')], "dialog_rollback_80x24", &lead);
     open(&[key('q')], "dialog_quit_80x24", &lead);
+    open(&[key('7'), key('X')], "dialog_untick_80x24", &lead);
+    open(
+        &[key('7'), key('j')],
+        "runbook_80x24_operator",
+        &opts(Role::Operator, Mode::Normal),
+    );
     open(
         &[key('3'), key('j'), key('s')],
         "dialog_skip_80x24",
@@ -319,6 +325,23 @@ fn each_panel_alone_small_and_large() {
         shot("events", Panel::Events, &|f, a, v| {
             events::render(f, a, s, v, &theme);
         });
+        shot("runbook", Panel::Runbook, &|f, a, v| {
+            runbook::render(f, a, s, v, &theme);
+        });
+        shot("runbook_failing_selected", Panel::Runbook, &|f, a, v| {
+            let failing = ViewState {
+                step: 1,
+                ..v.clone()
+            };
+            runbook::render(f, a, s, &failing, &theme);
+        });
+        let bare = Snapshot {
+            runbook: Vec::new(),
+            ..snapshot.clone()
+        };
+        shot("runbook_none", Panel::Runbook, &|f, a, v| {
+            runbook::render(f, a, &bare, v, &theme);
+        });
         shot("figures", Panel::Waves, &|f, a, _| {
             figures::render(f, a, s, &ConnectionState::Embedded, now(), &theme);
         });
@@ -349,6 +372,87 @@ fn the_held_wave_and_its_reason_show_at_80x24() {
         assert!(text.contains("04:30Z"), "{who}: window end");
         assert!(text.contains("timeout"), "{who}: errors");
     }
+}
+
+#[test]
+fn the_runbook_shows_at_every_size() {
+    let lead = opts(Role::Lead, Mode::Normal);
+    let mut app = app(&lead);
+    let _ = app.on_key(key('7'));
+    for (width, height) in [(80, 24), (120, 34), (120, 40), (160, 48)] {
+        let text = draw(width, height, &lead, &app.view);
+        assert!(text.contains("runbook"), "{width}x{height}:\n{text}");
+        assert!(
+            text.contains("Lower the TTL of imap"),
+            "{width}x{height}:\n{text}"
+        );
+    }
+    let text = draw(160, 48, &lead, &app.view);
+    for words in [
+        "olga 22:14Z",
+        "✗ failing, exit 1",
+        "○ open",
+        "before-cutover",
+    ] {
+        assert!(text.contains(words), "{words}:\n{text}");
+    }
+    let _ = app.on_key(key('j'));
+    let text = draw(80, 24, &lead, &app.view);
+    assert!(
+        text.contains("check exit 1 at 23:45Z: profile missing"),
+        "{text}"
+    );
+    assert!(text.contains("Globex Mail 2025"), "{text}");
+}
+
+#[test]
+fn telemetry_health_reads_without_colour() {
+    let theme = Theme::default();
+    let mut s = demo_snapshot();
+    let line = |s: &Snapshot, width: usize| outputs::line(s, &theme, width).map(|l| l.to_string());
+    let wide = line(&s, 160).unwrap();
+    assert!(wide.contains("cloudwatch ✓ ok"), "{wide}");
+    assert!(wide.contains("webhook ✗ FAILING: HTTP 502"), "{wide}");
+    assert!(wide.contains("alarm cutover-append-p95 ✓ OK"), "{wide}");
+    let narrow = line(&s, 80).unwrap();
+    assert!(narrow.chars().count() <= 80, "{narrow}");
+    assert!(
+        narrow.contains("webhook ✗ FAILING") && narrow.contains("✓ 3 ok"),
+        "{narrow}"
+    );
+
+    s.outputs[3].state = "ALARM".into();
+    let narrow = line(&s, 80).unwrap();
+    assert!(
+        narrow.contains("alarm cutover-append-p95 ✗ ALARM"),
+        "{narrow}"
+    );
+
+    for o in &mut s.outputs {
+        o.state = if o.name.starts_with("alarm") {
+            "OK"
+        } else {
+            "ok"
+        }
+        .into();
+    }
+    assert_eq!(line(&s, 30).unwrap(), "telemetry ✓ all 4 ok");
+
+    s.outputs.clear();
+    assert_eq!(line(&s, 160), None);
+    let lead = opts(Role::Lead, Mode::Normal);
+    let view = app(&lead).view;
+    let text = buffer_text(&render_buffer(
+        80,
+        24,
+        Some(&s),
+        &view,
+        &lead,
+        &ConnectionState::Embedded,
+        now(),
+    ));
+    let third = text.lines().nth(2).unwrap();
+    assert!(third.starts_with("┌ waves"), "no telemetry row:\n{text}");
 }
 
 #[test]

@@ -9,9 +9,10 @@ use super::errors;
 use super::keys::{self, Focus, Intent, Move};
 use super::mailboxes;
 use super::phase::{WaveStatus, next_unstarted};
+use super::runbook;
 use super::view::{Dialog, ExtendForm, Overlay, Panel, Tone, ViewState};
 use crate::control::{Action, ActionKind, ActionSpec, allowed};
-use crate::engine::snapshot::WaveView;
+use crate::engine::snapshot::{StepView, WaveView};
 use crate::engine::{EngineState, Reply, Snapshot};
 
 /// What the live loop must do after a key.
@@ -230,16 +231,23 @@ impl App {
                 }
             }
             ActionKind::TickStep | ActionKind::UntickStep => {
-                // The runbook panel (issue 9) selects the step; until it
-                // exists, say so rather than guess a step.
-                self.view.say(
-                    Tone::Warn,
-                    format!(
-                        "{}: runbook steps are ticked with `cutover ctl` for now",
-                        spec.name
-                    ),
-                );
-                return None;
+                let step = match selected_step(&self.view, snapshot) {
+                    Ok(step) => step,
+                    Err(why) => {
+                        self.view.say(Tone::Warn, format!("{}: {why}", spec.name));
+                        return None;
+                    }
+                };
+                if let Some(why) = no_change(spec.kind, step) {
+                    self.view.say(Tone::Warn, format!("{}: {why}", spec.name));
+                    return None;
+                }
+                let (wave, step) = (step.wave.clone(), step.step);
+                if spec.kind == ActionKind::TickStep {
+                    Action::TickStep { wave, step }
+                } else {
+                    Action::UntickStep { wave, step }
+                }
             }
         };
         if spec.dangerous {
@@ -272,6 +280,7 @@ impl App {
             Panel::Latency => &mut view.latency,
             Panel::Dns => &mut view.dns,
             Panel::Events => &mut view.events,
+            Panel::Runbook => &mut view.step,
         };
         let last = len.saturating_sub(1);
         *index = match m {
@@ -282,6 +291,22 @@ impl App {
             Move::Top => 0,
             Move::Bottom => last,
         };
+        if focus == Panel::Waves {
+            self.runbook_follows_wave();
+        }
+    }
+
+    /// Moves the step selection to the selected wave's first step, so the
+    /// runbook opens where the waves panel points.
+    fn runbook_follows_wave(&mut self) {
+        let Some(s) = &self.snapshot else { return };
+        let first = s
+            .waves
+            .get(self.view.wave)
+            .and_then(|w| runbook::first_of_wave(s, &w.name));
+        if let Some(first) = first {
+            self.view.step = first;
+        }
     }
 
     fn rows_in_focus(&self) -> usize {
@@ -296,6 +321,7 @@ impl App {
             Panel::Latency => s.latency.len(),
             Panel::Dns => super::dns::records(s).len(),
             Panel::Events => s.events.len(),
+            Panel::Runbook => s.runbook.len(),
         }
     }
 
@@ -332,15 +358,52 @@ impl App {
         view.latency = clamp(view.latency, s.latency.len());
         view.dns = clamp(view.dns, super::dns::records(s).len());
         view.events = clamp(view.events, s.events.len());
+        view.step = clamp(view.step, s.runbook.len());
     }
 }
 
-/// Whether the war room can choose what the action acts on. Runbook steps
-/// have no panel to select them from yet, so tick and untick are neither
-/// offered nor sent here; `cutover ctl` does them.
+/// The panel whose selection an action acts on, if any; the footer puts
+/// these actions first while their panel has the focus.
 #[must_use]
-pub fn can_target(kind: ActionKind) -> bool {
-    !matches!(kind, ActionKind::TickStep | ActionKind::UntickStep)
+pub fn target(kind: ActionKind) -> Option<Panel> {
+    match kind {
+        ActionKind::PauseMailbox | ActionKind::SkipMailbox | ActionKind::RetryMailbox => {
+            Some(Panel::Mailboxes)
+        }
+        ActionKind::Rollback => Some(Panel::Waves),
+        ActionKind::TickStep | ActionKind::UntickStep => Some(Panel::Runbook),
+        ActionKind::HaltNextWave | ActionKind::Resume | ActionKind::ExtendWindow => None,
+    }
+}
+
+/// The runbook step tick and untick act on: the selected row of the
+/// runbook panel, which must have the focus.
+fn selected_step<'s>(view: &ViewState, snapshot: &'s Snapshot) -> Result<&'s StepView, String> {
+    if snapshot.runbook.is_empty() {
+        return Err("this plan has no runbook steps".into());
+    }
+    if view.focus != Some(Panel::Runbook) {
+        return Err("select a step in the runbook panel first (Tab or 7)".into());
+    }
+    runbook::ordered(snapshot)
+        .get(view.step)
+        .copied()
+        .ok_or_else(|| "select a step in the runbook panel first (Tab or 7)".into())
+}
+
+/// Why ticking or unticking this step would change nothing. Ticking a done
+/// step with a check runs the check again, so only a done step without one
+/// is refused.
+fn no_change(kind: ActionKind, step: &StepView) -> Option<String> {
+    match kind {
+        ActionKind::TickStep if step.done && step.check.is_none() => {
+            Some(format!("step \"{}\" is already done", step.title))
+        }
+        ActionKind::UntickStep if !step.done => {
+            Some(format!("step \"{}\" is already open", step.title))
+        }
+        _ => None,
+    }
 }
 
 /// The confirmation for a dangerous action, naming what it touches.
@@ -364,6 +427,23 @@ fn confirmation(spec: &ActionSpec, action: Action, snapshot: &Snapshot) -> Dialo
             format!("Wave {wave} will be rolled back:"),
             "reverse delta sync to the source, then its cutover flags flip back.".into(),
         ],
+        Action::UntickStep { wave, step } => {
+            let found = snapshot
+                .runbook
+                .iter()
+                .find(|s| &s.wave == wave && s.step == *step);
+            match found {
+                Some(s) => vec![
+                    format!(
+                        "Step {step} of {wave} (owner {}) will be reopened:",
+                        s.owner
+                    ),
+                    format!("\"{}\"", s.title),
+                    format!("While it is open, {wave} may not pass {}.", s.stage),
+                ],
+                None => vec![format!("Step {step} of {wave} will be reopened.")],
+            }
+        }
         other => vec![format!("{} {}", spec.name, other.arguments())],
     };
     Dialog::Confirm {
@@ -459,15 +539,76 @@ mod tests {
         assert!(app.view.overlay.is_none());
     }
 
+    fn status(app: &App) -> String {
+        app.view
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn runbook_steps_are_not_targeted_here() {
+    fn runbook_steps_need_the_runbook_panel() {
         let mut app = lead();
-        for spec in crate::control::ACTIONS
-            .iter()
-            .filter(|s| !can_target(s.kind))
-        {
-            assert_eq!(press(&mut app, spec.key), None);
+        for key in ['x', 'X'] {
+            assert_eq!(press(&mut app, key), None);
             assert!(app.view.overlay.is_none());
+            assert!(
+                status(&app).contains("select a step in the runbook"),
+                "{key}"
+            );
         }
+        press(&mut app, '7');
+        press(&mut app, 'j');
+        assert_eq!(
+            press(&mut app, 'x'),
+            Some(Effect::Send(Action::TickStep {
+                wave: "wave-2-globex".into(),
+                step: 0
+            }))
+        );
+        assert_eq!(press(&mut app, 'X'), None, "an open step");
+        assert!(status(&app).contains("already open"), "{}", status(&app));
+        press(&mut app, 'g');
+        assert_eq!(press(&mut app, 'x'), None, "a done step without a check");
+        assert!(status(&app).contains("already done"), "{}", status(&app));
+        assert_eq!(press(&mut app, 'X'), None);
+        let Some(Overlay::Dialog(Dialog::Confirm { lines, .. })) = &app.view.overlay else {
+            panic!("untick did not ask first");
+        };
+        assert!(lines[0].contains("Step 0 of wave-1-acme"), "{lines:?}");
+        assert_eq!(
+            press(&mut app, 'y'),
+            Some(Effect::Send(Action::UntickStep {
+                wave: "wave-1-acme".into(),
+                step: 0
+            }))
+        );
+    }
+
+    #[test]
+    fn the_runbook_follows_the_wave_selection() {
+        let mut app = lead();
+        press(&mut app, 'j');
+        press(&mut app, 'j');
+        assert_eq!(app.view.wave, 2);
+        assert_eq!(app.view.step, 1, "wave-2-globex's first step");
+        press(&mut app, 'j');
+        assert_eq!(app.view.step, 1, "wave-3-initech has no steps");
+    }
+
+    #[test]
+    fn a_plan_without_a_runbook_says_so() {
+        let mut app = lead();
+        let mut bare = demo_snapshot();
+        bare.runbook.clear();
+        app.observe(Some(bare));
+        press(&mut app, '7');
+        assert_eq!(press(&mut app, 'x'), None);
+        assert!(
+            status(&app).contains("no runbook steps"),
+            "{}",
+            status(&app)
+        );
     }
 }

@@ -68,9 +68,12 @@ pub fn render(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, the
             .areas(inner);
         (a, b)
     } else {
-        // Examples need a heading and two lines to be worth their room;
-        // below that the counts take it all.
-        let height = counts_height.min(inner.height / 2).max(2);
+        // Examples need a heading and two lines to be worth their room:
+        // the counts take what that leaves (at least half), and below
+        // that all of it.
+        let height = counts_height
+            .min(inner.height.saturating_sub(3).max(inner.height / 2))
+            .max(2);
         let height = if inner.height - height < 3 {
             inner.height
         } else {

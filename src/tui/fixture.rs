@@ -1,13 +1,15 @@
 //! A realistic snapshot for tests, benches and screenshots: four waves, one
 //! of them held by the latency gate, errors in four categories, latency with
-//! one operation over its limit, thirty mailboxes, events, audit entries and
-//! a maintenance window that was extended once.
+//! one operation over its limit, thirty mailboxes, events, audit entries, a
+//! maintenance window that was extended once, three runbook steps (one done,
+//! one with a failing check, one open) and telemetry with a failing webhook.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::dns::{NameserverAnswer, NameserverRole, RecordState, RecordStatus};
 use crate::engine::snapshot::{
-    ErrorCount, EventView, GateView, MailboxView, ThresholdView, WaveView, WindowView,
+    ErrorCount, EventView, GateView, MailboxView, OutputView, StepView, ThresholdView, WaveView,
+    WindowView,
 };
 use crate::engine::{EngineState, Snapshot};
 use crate::journal::{AuditEntry, Extension, MailboxPhase};
@@ -104,9 +106,86 @@ pub fn demo_snapshot() -> Snapshot {
         bytes: mailboxes.iter().map(|m| m.bytes).sum(),
         mailboxes,
         dns: demo_dns(),
-        runbook: Vec::new(),
-        outputs: Vec::new(),
+        runbook: runbook(),
+        outputs: outputs(),
     }
+}
+
+/// Steps of two waves: one ticked by its owner, one whose check fails, one
+/// open for any operator.
+#[must_use]
+pub fn runbook() -> Vec<StepView> {
+    let step = |wave: &str, step, title: &str, stage: &str, owner: &str| StepView {
+        wave: wave.into(),
+        step,
+        title: title.into(),
+        stage: stage.into(),
+        owner: owner.into(),
+        done: false,
+        ticked_by: None,
+        ticked_at: None,
+        check: None,
+        check_exit: None,
+        check_output: None,
+        checked_at: None,
+    };
+    vec![
+        StepView {
+            done: true,
+            ticked_by: Some("olga".into()),
+            ticked_at: Some(stamp(22, 14, 5)),
+            ..step(
+                "wave-1-acme",
+                0,
+                "Lower the TTL of imap.acme.example",
+                "before-delta",
+                "olga",
+            )
+        },
+        StepView {
+            check: Some("scripts/check-mdm-profile globex".into()),
+            check_exit: Some(1),
+            check_output: Some(
+                "profile missing\nmdm.globex.example lists no \"Globex Mail 2025\" profile".into(),
+            ),
+            checked_at: Some(stamp(23, 45, 12)),
+            ..step(
+                "wave-2-globex",
+                0,
+                "Publish the new mobile profile",
+                "before-cutover",
+                "carol",
+            )
+        },
+        step(
+            "wave-2-globex",
+            1,
+            "Tell the helpdesk who moves tonight",
+            "before-cutover",
+            "any operator",
+        ),
+    ]
+}
+
+/// Telemetry outputs: `CloudWatch` and the status page healthy, the webhook
+/// failing, one alarm quiet.
+#[must_use]
+pub fn outputs() -> Vec<OutputView> {
+    let output = |name: &str, state: &str, detail: Option<&str>| OutputView {
+        name: name.into(),
+        state: state.into(),
+        detail: detail.map(Into::into),
+    };
+    vec![
+        output("cloudwatch", "ok", None),
+        output("status-page", "ok", None),
+        output(
+            "webhook",
+            "failing",
+            Some("HTTP 502 from hooks.acme.example"),
+        ),
+        output("alarm cutover-append-p95", "OK", None),
+    ]
 }
 
 fn waves() -> Vec<WaveView> {

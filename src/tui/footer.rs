@@ -1,6 +1,7 @@
 //! The footer: the status line (the engine's last answer, or what the mode
 //! means) and the key hints, built from the action table for this role and
-//! mode so a key that would be refused is never offered.
+//! mode so a key that would be refused is never offered. When the line is
+//! short, the actions on the focused panel's selection stay longest.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -8,10 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Access;
+use super::app::target;
 use super::keys::NAVIGATION;
 use super::text::{Piece, fit};
 use super::theme::Theme;
-use super::view::{Tone, ViewState};
+use super::view::{Panel, Tone, ViewState};
 use crate::control::{ACTIONS, ActionSpec};
 
 /// Rows the footer takes: the status line and the hints, or one line in
@@ -27,9 +29,14 @@ pub fn offered(access: Access) -> Vec<&'static ActionSpec> {
     ACTIONS.iter().filter(|a| access.offers(a)).collect()
 }
 
-/// The hint line as plain text, for tests and for width checks.
+/// The hint line for `width` columns with `focus` on a panel.
 #[must_use]
-pub fn hint_line(access: Access, theme: &Theme, width: usize) -> Line<'static> {
+pub fn hint_line(
+    access: Access,
+    focus: Option<Panel>,
+    theme: &Theme,
+    width: usize,
+) -> Line<'static> {
     let key = |k: String, word: &'static str| {
         vec![
             Span::styled(k, theme.title),
@@ -44,13 +51,18 @@ pub fn hint_line(access: Access, theme: &Theme, width: usize) -> Line<'static> {
         }
     }
     for spec in offered(access) {
-        pieces.push(Piece::new(1, key(spec.key.to_string(), spec.name)));
+        let rank = if focus.is_some() && target(spec.kind) == focus {
+            1
+        } else {
+            2
+        };
+        pieces.push(Piece::new(rank, key(spec.key.to_string(), spec.name)));
     }
     for (rank, keys, shown) in [
-        (2, "Tab S-Tab", "Tab"),
-        (3, "j k Up Down", "j/k"),
-        (3, "/", "/"),
-        (4, "o O", "o"),
+        (3, "Tab S-Tab", "Tab"),
+        (4, "j k Up Down", "j/k"),
+        (4, "/", "/"),
+        (5, "o O", "o"),
     ] {
         if let Some(n) = nav(keys) {
             pieces.push(Piece::new(rank, key(shown.into(), n.short)));
@@ -72,7 +84,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &ViewState, access: Access, t
     }
     let [status_area, hints_area] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
     frame.render_widget(Paragraph::new(status(view, access, theme)), status_area);
-    let hints = hint_line(access, theme, usize::from(hints_area.width));
+    let hints = hint_line(access, view.focus, theme, usize::from(hints_area.width));
     frame.render_widget(Paragraph::new(hints), hints_area);
 }
 
@@ -101,7 +113,7 @@ fn status<'a>(view: &ViewState, access: Access, theme: &Theme) -> Line<'a> {
             access.role
         )
     } else {
-        "Tab or 1-6 switch panels; ? lists every key".to_string()
+        "Tab or 1-7 switch panels; ? lists every key".to_string()
     };
     Line::from(Span::styled(text, theme.muted))
 }

@@ -97,6 +97,13 @@ pub fn journal_time(at: &str) -> String {
     )
 }
 
+/// A journal timestamp (RFC 3339) as `23:41Z`; anything else unchanged.
+#[must_use]
+pub fn journal_clock(at: &str) -> String {
+    DateTime::parse_from_rfc3339(at)
+        .map_or_else(|_| at.to_string(), |t| clock(t.with_timezone(&Utc)))
+}
+
 /// Pads or cuts `text` to exactly `width` characters.
 #[must_use]
 pub fn fit(text: &str, width: usize) -> String {

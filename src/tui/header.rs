@@ -1,6 +1,7 @@
 //! The header: which plan, what the engine is doing, who is watching with
-//! which role, the maintenance window against the clock, and how fresh the
-//! data is. Stale data says so in words, never only by colour.
+//! which role, the maintenance window against the clock, the telemetry
+//! outputs' health, and how fresh the data is. Stale data says so in words,
+//! never only by colour.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -10,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format;
+use super::outputs;
 use super::text::{Piece, fit};
 use super::theme::Theme;
 use super::{Chrome, TuiOptions};
@@ -19,10 +21,15 @@ use crate::engine::{ConnectionState, EngineState, Snapshot};
 /// Data older than this is shown as stale.
 pub const STALE_AFTER_SECS: i64 = 5;
 
-/// Rows the header takes: two, and a banner for the data age in kiosk mode.
+/// Rows the header takes: two, one for telemetry health when the engine
+/// reports outputs, and a banner for the data age in kiosk mode.
 #[must_use]
-pub fn height(opts: &TuiOptions) -> u16 {
-    if opts.kiosk { 3 } else { 2 }
+pub fn height(opts: &TuiOptions, snapshot: Option<&Snapshot>) -> u16 {
+    2 + u16::from(has_outputs(snapshot)) + u16::from(opts.kiosk)
+}
+
+fn has_outputs(snapshot: Option<&Snapshot>) -> bool {
+    snapshot.is_some_and(|s| !s.outputs.is_empty())
 }
 
 /// Whole seconds since the snapshot was taken.
@@ -73,8 +80,12 @@ pub fn render(
         height: u16::from(area.height > n),
         ..area
     };
-    let (top, window, banner) = (row(0), row(1), row(2));
+    let telemetry_rows = u16::from(has_outputs(snapshot));
+    let (top, window, banner) = (row(0), row(1), row(2 + telemetry_rows));
     render_status_line(frame, top, snapshot, chrome, theme);
+    if let Some(line) = snapshot.and_then(|s| outputs::line(s, theme, usize::from(area.width))) {
+        frame.render_widget(Paragraph::new(line), row(2));
+    }
     let line = match snapshot {
         Some(s) => window_line(s, theme, usize::from(window.width)),
         None => Line::from(Span::styled(

@@ -1,6 +1,7 @@
 //! The `?` overlay: navigation keys, the actions this role may run in this
 //! mode (and no others), and what the glyphs mean. It fits 80x24: the
-//! navigation keys take two columns and every entry one line.
+//! navigation keys take two columns, every entry one line, and the glyph
+//! legend one line.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -66,30 +67,22 @@ pub fn lines(access: Access, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(action_entry(spec), theme.text)));
     }
 
-    lines.push(heading("glyphs".into()));
     let g = theme.glyphs;
     let legend = [
-        [
-            (g.waiting, "waiting"),
-            (g.active, "running"),
-            (g.held, "held"),
-            (g.halted, "halted"),
-        ],
-        [
-            (g.done, "done, verified"),
-            (g.failed, "failed"),
-            (g.over, "over limit"),
-            (g.threshold, "limit"),
-        ],
+        (g.waiting, "waiting"),
+        (g.active, "running"),
+        (g.held, "held"),
+        (g.halted, "halted"),
+        (g.done, "done"),
+        (g.failed, "failed"),
+        (g.over, "over"),
     ];
-    for row in legend {
-        let mut spans = Vec::new();
-        for (glyph, meaning) in row {
-            spans.push(Span::styled(format!("{glyph} "), theme.heading));
-            spans.push(Span::styled(fit(meaning, 17), theme.text));
-        }
-        lines.push(Line::from(spans));
+    let mut spans = vec![Span::styled("glyphs", theme.title)];
+    for (glyph, meaning) in legend {
+        spans.push(Span::styled(format!("  {glyph} "), theme.heading));
+        spans.push(Span::styled(meaning, theme.text));
     }
+    lines.push(Line::from(spans));
     lines
 }
 

@@ -71,7 +71,7 @@ pub const NAVIGATION: &[NavHint] = &[
         summary: "next / previous panel",
     },
     NavHint {
-        keys: "1-6",
+        keys: "1-7",
         short: "go",
         summary: "jump to a panel",
     },
@@ -152,7 +152,7 @@ pub fn intent(key: KeyEvent) -> Intent {
         KeyCode::End | KeyCode::Char('G') => Intent::Move(Move::Bottom),
         KeyCode::Tab | KeyCode::Right => Intent::Focus(Focus::Next),
         KeyCode::BackTab | KeyCode::Left => Intent::Focus(Focus::Previous),
-        KeyCode::Char(c @ '1'..='6') => {
+        KeyCode::Char(c @ '1'..='7') => {
             let index = usize::from(c as u8 - b'1');
             Intent::Focus(Focus::To(Panel::ALL[index]))
         }
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn navigation_keys_do_not_clash_with_actions() {
-        for c in ['j', 'k', 'g', 'G', '/', 'o', 'O', '?', 'q', '1', '6'] {
+        for c in ['j', 'k', 'g', 'G', '/', 'o', 'O', '?', 'q', '1', '7'] {
             assert!(action_for(press(c)).is_none(), "{c} is an action key");
         }
     }

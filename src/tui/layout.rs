@@ -2,8 +2,8 @@
 //!
 //! Three arrangements: compact (down to 60x16: header, waves with their
 //! gate reasons, one detail panel that follows the focus, footer), full
-//! (from 120x34: every panel at once), and kiosk (large figures, every
-//! panel that fits, nothing that needs a key).
+//! (from 120x34: every panel at once, the runbook under the waves), and
+//! kiosk (large figures, every panel that fits, nothing that needs a key).
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -15,7 +15,7 @@ use super::theme::Theme;
 use super::view::{Dialog, Overlay, Panel, ViewState};
 use super::{
     Chrome, TuiOptions, dialog, dns, errors, events, figures, footer, header, help, latency,
-    mailboxes, waves,
+    mailboxes, runbook, waves,
 };
 use crate::engine::{ConnectionState, Snapshot};
 
@@ -27,6 +27,10 @@ const FULL_WIDTH: u16 = 120;
 const FULL_HEIGHT: u16 = 34;
 /// The detail panel never gets fewer rows than this in the compact layout.
 const DETAIL_MIN: u16 = 6;
+/// The full layout keeps this many rows for the mailboxes and latency.
+const MIDDLE_MIN: u16 = 10;
+/// The runbook's least height under the waves: borders, heading, one step.
+const RUNBOOK_MIN: u16 = 4;
 
 /// Draws one frame. Pure: the same snapshot, view, options, connection and
 /// clock always draw the same cells, which is what the tests and the
@@ -55,7 +59,7 @@ pub fn render_frame(
         now,
     };
     let [top, body, bottom] = Layout::vertical([
-        Constraint::Length(header::height(opts)),
+        Constraint::Length(header::height(opts, snapshot)),
         Constraint::Fill(1),
         Constraint::Length(footer::height(access)),
     ])
@@ -122,8 +126,12 @@ fn compact(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, theme:
 }
 
 fn full(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, theme: &Theme) {
-    let top_height = waves::wanted_height(s).max(12).min(area.height / 3);
     let bottom_height = (area.height / 4).clamp(8, 14);
+    let waves_height = waves::wanted_height(s);
+    let top_height = (waves_height + runbook::wanted_height(s))
+        .max(12)
+        .min(area.height / 2)
+        .min(area.height.saturating_sub(bottom_height + MIDDLE_MIN));
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Length(top_height),
         Constraint::Fill(1),
@@ -133,11 +141,16 @@ fn full(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, theme: &T
     let split = |row: Rect| -> [Rect; 2] {
         Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(row)
     };
-    let [waves_area, errors_area] = split(top);
+    let [people_area, errors_area] = split(top);
+    let waves_height = waves_height.min(top_height.saturating_sub(RUNBOOK_MIN));
+    let [waves_area, runbook_area] =
+        Layout::vertical([Constraint::Length(waves_height), Constraint::Fill(1)])
+            .areas(people_area);
     let [mailboxes_area, latency_area] = split(middle);
     let [events_area, dns_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
     waves::render(frame, waves_area, s, view, theme);
+    runbook::render(frame, runbook_area, s, view, theme);
     errors::render(frame, errors_area, s, view, theme);
     mailboxes::render(frame, mailboxes_area, s, view, theme);
     latency::render(frame, latency_area, s, view, theme);
@@ -145,8 +158,9 @@ fn full(frame: &mut Frame, area: Rect, s: &Snapshot, view: &ViewState, theme: &T
     dns::render(frame, dns_area, dns::records(s), view, theme);
 }
 
-/// The wall screen: large figures, waves, then as many panels as fit; the
-/// mailbox table is left out (no one can scroll it).
+/// The wall screen: large figures, waves (with the runbook beside them
+/// when wide enough), then as many panels as fit; the mailbox table is
+/// left out (no one can scroll it).
 fn kiosk(
     frame: &mut Frame,
     area: Rect,
@@ -160,8 +174,13 @@ fn kiosk(
     } else {
         0
     };
-    let waves_height =
-        waves::wanted_height(s).min(area.height.saturating_sub(figures_height + DETAIL_MIN));
+    let wide = area.width >= FULL_WIDTH;
+    let people_height = if wide {
+        waves::wanted_height(s).max(runbook::wanted_height(s))
+    } else {
+        waves::wanted_height(s)
+    };
+    let waves_height = people_height.min(area.height.saturating_sub(figures_height + DETAIL_MIN));
     let [figures_area, waves_area, rest] = Layout::vertical([
         Constraint::Length(figures_height),
         Constraint::Length(waves_height),
@@ -171,7 +190,14 @@ fn kiosk(
     if figures_height > 0 {
         figures::render(frame, figures_area, s, chrome.connection, chrome.now, theme);
     }
-    waves::render(frame, waves_area, s, view, theme);
+    if wide {
+        let [waves_area, runbook_area] =
+            Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(waves_area);
+        waves::render(frame, waves_area, s, view, theme);
+        runbook::render(frame, runbook_area, s, view, theme);
+    } else {
+        waves::render(frame, waves_area, s, view, theme);
+    }
     if rest.width < FULL_WIDTH {
         errors::render(frame, rest, s, view, theme);
         return;
@@ -205,5 +231,6 @@ fn render_panel(
         Panel::Latency => latency::render(frame, area, s, view, theme),
         Panel::Dns => dns::render(frame, area, dns::records(s), view, theme),
         Panel::Events => events::render(frame, area, s, view, theme),
+        Panel::Runbook => runbook::render(frame, area, s, view, theme),
     }
 }

@@ -22,8 +22,10 @@ pub mod latency;
 mod layout;
 mod live;
 pub mod mailboxes;
+pub mod outputs;
 pub mod phase;
 mod prompt;
+pub mod runbook;
 pub mod screen;
 mod text;
 pub mod theme;
@@ -105,15 +107,11 @@ pub struct Access {
 }
 
 impl Access {
-    /// Whether the action is offered: the role allows it, the mode allows
-    /// actions at all, and the war room can pick what it acts on. The
-    /// engine checks the role again.
+    /// Whether the action is offered: the role allows it and the mode
+    /// allows actions at all. The engine checks the role again.
     #[must_use]
     pub fn offers(self, spec: &ActionSpec) -> bool {
-        !self.read_only
-            && !self.kiosk
-            && allowed(spec.kind, self.role).is_ok()
-            && app::can_target(spec.kind)
+        !self.read_only && !self.kiosk && allowed(spec.kind, self.role).is_ok()
     }
 }
 

@@ -21,16 +21,18 @@ pub enum Panel {
     Latency,
     Dns,
     Events,
+    Runbook,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 6] = [
+    pub const ALL: [Panel; 7] = [
         Panel::Waves,
         Panel::Errors,
         Panel::Mailboxes,
         Panel::Latency,
         Panel::Dns,
         Panel::Events,
+        Panel::Runbook,
     ];
 
     #[must_use]
@@ -42,6 +44,7 @@ impl Panel {
             Panel::Latency => "latency",
             Panel::Dns => "dns ttl",
             Panel::Events => "events & audit",
+            Panel::Runbook => "runbook",
         }
     }
 
@@ -254,6 +257,9 @@ pub struct ViewState {
     pub dns: usize,
     /// Events scrolled past, newest first.
     pub events: usize,
+    /// Selected runbook step, in the panel's order; tick and untick act on
+    /// it. It follows the wave selection to that wave's first step.
+    pub step: usize,
     pub sort: SortColumn,
     pub descending: bool,
     pub filter: String,

@@ -124,8 +124,9 @@ fn reason(s: &Snapshot, wave: &WaveView) -> Option<String> {
     })
 }
 
-/// Column widths for the space there is; the gauge takes what is left and
-/// the owner goes first when space is short.
+/// Column widths for the space there is. The owner stays while it fits
+/// (the runbook asks for that wave's owner by name); the gauge takes what
+/// is left, since the percentage beside it says the same in figures.
 struct Columns {
     name: usize,
     phase: usize,
@@ -156,11 +157,12 @@ impl Columns {
             eta,
             owner,
         };
-        let mut room = width.saturating_sub(fixed + 1 + owner + 1);
-        if room < GAUGE_MIN + 2 {
+        let mut used = fixed + 1 + owner;
+        if used > width {
             columns.owner = 0;
-            room = width.saturating_sub(fixed + 1);
+            used = fixed;
         }
+        let room = width.saturating_sub(used + 1);
         columns.gauge = if room >= GAUGE_MIN + 2 {
             (room - 2).min(GAUGE_MAX)
         } else {
