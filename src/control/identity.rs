@@ -27,10 +27,14 @@ impl Caller {
     /// The user running this process.
     #[must_use]
     pub fn current(roles: &Roles) -> Self {
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let uid = unsafe { libc::getuid() };
-        Self::from_uid(uid, roles)
+        Self::from_uid(current_uid(), roles)
     }
+}
+
+/// The uid of this process.
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
 }
 
 /// The highest role the plan gives a user name.

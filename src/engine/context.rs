@@ -63,6 +63,9 @@ impl Counters {
     }
 }
 
+/// Something told about every progress event.
+type Listener = Box<dyn Fn(&Progress) + Send + Sync>;
+
 /// Shared state of one engine run.
 pub struct Context {
     pub plan: Arc<Plan>,
@@ -75,7 +78,7 @@ pub struct Context {
     pub mailbox_slots: Arc<Semaphore>,
     /// When this engine started, for throughput.
     pub started: std::time::Instant,
-    progress: Vec<Box<dyn Fn(&Progress) + Send + Sync>>,
+    progress: Vec<Listener>,
 }
 
 impl Context {
@@ -110,9 +113,9 @@ impl Context {
         self
     }
 
-    pub fn emit(&self, event: Progress) {
+    pub fn emit(&self, event: &Progress) {
         for listener in &self.progress {
-            listener(&event);
+            listener(event);
         }
     }
 }

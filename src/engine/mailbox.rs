@@ -51,7 +51,7 @@ pub async fn run_mailbox(ctx: &Context, mailbox: &Mailbox, run: MailboxRun) -> M
                 let text = e.to_string();
                 tracing::warn!(mailbox = %mailbox.source, attempt, "retrying after {text}");
                 ctx.metrics.error(e.category(), &mailbox.source, "", &text);
-                ctx.emit(Progress::Retry {
+                ctx.emit(&Progress::Retry {
                     mailbox: mailbox.source.clone(),
                     category: e.category(),
                     text,
@@ -101,7 +101,7 @@ fn finish(ctx: &Context, mailbox: &Mailbox, result: MailboxResult) -> MailboxRes
             tracing::info!(mailbox = %mailbox.source, phase = result.phase.as_str(), "mailbox finished");
         }
     }
-    ctx.emit(Progress::Finished {
+    ctx.emit(&Progress::Finished {
         mailbox: mailbox.source.clone(),
         phase: result.phase,
         category: result.error.as_ref().map(|e| e.0),
@@ -219,7 +219,7 @@ async fn verified(
 
 fn enter(ctx: &Context, mailbox: &Mailbox, phase: MailboxPhase) -> Result<()> {
     ctx.journal.set_phase(&mailbox.source, phase)?;
-    ctx.emit(Progress::Phase {
+    ctx.emit(&Progress::Phase {
         mailbox: mailbox.source.clone(),
         phase,
     });

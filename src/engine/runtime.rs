@@ -71,19 +71,19 @@ impl Engine {
         metrics: Arc<Metrics>,
         options: RunOptions,
     ) -> Result<(Handle, Arc<Engine>, JoinHandle<()>), crate::journal::JournalError> {
-        let probe = Context::new(plan.clone(), journal.clone(), metrics.clone());
-        super::sync::register(&probe, &plan.mailboxes)?;
-        for w in &plan.waves {
-            journal.ensure_wave(&w.name)?;
+        let ctx = Context::new(plan, journal, metrics);
+        super::sync::register(&ctx, &ctx.plan.mailboxes)?;
+        for w in &ctx.plan.waves {
+            ctx.journal.ensure_wave(&w.name)?;
         }
-        let live = Arc::new(Mutex::new(Live::load(&probe)?));
+        let live = Arc::new(Mutex::new(Live::load(&ctx)?));
         let sink = live.clone();
-        let ctx =
-            Context::new(plan.clone(), journal.clone(), metrics).with_listener(move |event| {
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .apply(event);
-            });
+        let ctx = ctx.with_listener(move |event| {
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .apply(event);
+        });
+        let dns = ctx.plan.dns.clone();
         let engine = Arc::new(Engine {
             ctx: Arc::new(ctx),
             live,
@@ -91,15 +91,10 @@ impl Engine {
             wake: Notify::new(),
             external_gates: Mutex::new(Vec::new()),
             outputs: Mutex::new(None),
-            dns: plan
-                .dns
-                .clone()
-                .filter(|d| !d.records.is_empty())
-                .map(|section| {
-                    let watcher =
-                        crate::dns::Watcher::new(section, Arc::new(crate::dns::SystemClock));
-                    watcher.spawn(None).0
-                }),
+            dns: dns.filter(|d| !d.records.is_empty()).map(|section| {
+                let watcher = crate::dns::Watcher::new(section, Arc::new(crate::dns::SystemClock));
+                watcher.spawn(None).0
+            }),
         });
         let (snap_tx, snap_rx) = watch::channel(None::<Snapshot>);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Request>(64);
@@ -226,16 +221,18 @@ impl Engine {
     /// Moves a wave to a phase, in memory and in the journal.
     pub(super) fn set_wave(&self, index: usize, phase: WavePhase, reason: Option<String>) {
         let name = self.ctx.plan.waves[index].name.clone();
-        {
+        let text = {
             let mut live = self.live();
             let w = &mut live.waves[index];
             if w.phase == phase && w.reason == reason {
                 return;
             }
             w.phase = phase;
-            w.reason.clone_from(&reason);
-        }
-        let text = reason.clone().unwrap_or_else(|| phase.as_str().to_owned());
+            w.reason = reason;
+            w.reason
+                .clone()
+                .unwrap_or_else(|| phase.as_str().to_owned())
+        };
         tracing::info!(wave = %name, phase = phase.as_str(), "{text}");
         if let Err(e) = self
             .ctx
@@ -339,7 +336,7 @@ impl Engine {
     /// Records a progress-independent mailbox error (seen in the war room).
     pub(super) fn note_error(&self, category: Category, mailbox: &str, text: &str) {
         self.ctx.metrics.error(category, mailbox, "", text);
-        self.ctx.emit(Progress::Retry {
+        self.ctx.emit(&Progress::Retry {
             mailbox: mailbox.to_owned(),
             category,
             text: text.to_owned(),

@@ -7,6 +7,8 @@
 //! set. Without it, the batch is sent as pipelined APPENDs. LITERAL+ lets
 //! literals go out without waiting for `+`; without it each literal waits.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, FixedOffset};
 use imap_proto::rfc4315::UidSetMember;
 use imap_proto::{Response, Status};
@@ -35,7 +37,7 @@ impl Outgoing<'_> {
             .collect();
         let mut out = format!("({})", flags.join(" "));
         if let Some(date) = self.internal_date {
-            out.push_str(&format!(" \"{}\"", date.format("%d-%b-%Y %H:%M:%S %z")));
+            let _ = write!(out, " \"{}\"", date.format("%d-%b-%Y %H:%M:%S %z"));
         }
         out
     }
@@ -153,11 +155,12 @@ impl Connection {
         for message in batch {
             head.push(' ');
             head.push_str(&message.attributes());
-            head.push_str(&format!(
+            let _ = write!(
+                head,
                 " {{{}{}}}\r\n",
                 message.bytes.len(),
                 if plus { "+" } else { "" }
-            ));
+            );
             self.send_literal(head.as_bytes(), message.bytes, plus)
                 .await?;
             head.clear();

@@ -1,6 +1,8 @@
 //! Reading folders: SELECT/EXAMINE/STATUS figures, message metadata, bodies,
 //! and flag updates.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, FixedOffset};
 use futures::StreamExt;
 
@@ -61,7 +63,7 @@ pub fn uid_set(uids: &[u32]) -> String {
         if start == end {
             out.push_str(&start.to_string());
         } else {
-            out.push_str(&format!("{start}:{end}"));
+            let _ = write!(out, "{start}:{end}");
         }
         i += 1;
     }

@@ -14,6 +14,10 @@ use crate::plan::{Auth, Endpoint, MasterMethod};
 use crate::telemetry::{Metrics, Op};
 
 /// What the server offers that changes how cutover talks to it.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per IMAP capability a server may offer"
+)]
 #[derive(Debug, Clone, Default)]
 pub struct Capabilities {
     pub uidplus: bool,

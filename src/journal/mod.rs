@@ -44,7 +44,9 @@ pub struct Journal {
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal").field("path", &self.path).finish()
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -129,10 +131,7 @@ impl Journal {
     ///
     /// # Errors
     /// The read failed.
-    pub fn recent_events(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<(String, String, Option<String>, Option<String>, String)>> {
+    pub fn recent_events(&self, limit: usize) -> Result<Vec<EventRow>> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare("SELECT at, kind, wave, mailbox, text FROM events ORDER BY id DESC LIMIT ?1")
@@ -146,6 +145,9 @@ impl Journal {
         Ok(rows.into_iter().rev().collect())
     }
 }
+
+/// An event as stored: time, kind, wave, mailbox, text.
+pub type EventRow = (String, String, Option<String>, Option<String>, String);
 
 /// Current UTC time as RFC 3339, the journal's one time format.
 #[must_use]
