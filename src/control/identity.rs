@@ -32,6 +32,7 @@ impl Caller {
 }
 
 /// The uid of this process.
+#[must_use]
 pub fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
