@@ -7,6 +7,7 @@
 //! Environment: `BENCH_USERS` (default 20), `BENCH_PARALLEL` (mailboxes at
 //! once, default 4), `BENCH_STATE` (testbed state dir).
 
+use std::fmt::Write as _;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,7 +36,7 @@ fn source() -> Endpoint {
             separator: "*".into(),
             password: Secret::new("masterpass".into()),
         },
-        timeout: std::time::Duration::from_secs(60),
+        timeout: std::time::Duration::from_mins(1),
     }
 }
 
@@ -146,9 +147,10 @@ fn plan_file(dir: &std::path::Path, users: usize, parallel: usize) -> std::path:
         parallel * 4
     );
     for n in 1..=users {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "\n[[mailbox]]\nsource = \"user{n}\"\ntenant = \"bench\"\n"
-        ));
+        );
     }
     let path = dir.join("bench.toml");
     std::fs::write(&path, text).expect("write plan");
@@ -159,15 +161,17 @@ fn mbsync_config(dir: &std::path::Path, users: usize) -> std::path::PathBuf {
     let mut text = String::new();
     for n in 1..=users {
         for (side, port) in [("src", 10143), ("dst", 20143)] {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "IMAPAccount {side}{n}\nHost 127.0.0.1\nPort {port}\nUser user{n}*master\nPass masterpass\nSSLType None\nAuthMechs LOGIN\n\n\
                  IMAPStore {side}{n}-store\nAccount {side}{n}\n\n"
-            ));
+            );
         }
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "Channel user{n}\nFar :src{n}-store:\nNear :dst{n}-store:\nPatterns *\nCreate Near\nSync Pull\nExpunge None\nSyncState {}/\n\n",
             dir.join(format!("mbsync-state-{n}")).display()
-        ));
+        );
         std::fs::create_dir_all(dir.join(format!("mbsync-state-{n}"))).expect("mbsync state dir");
     }
     let path = dir.join("mbsyncrc");
@@ -178,6 +182,14 @@ fn mbsync_config(dir: &std::path::Path, users: usize) -> std::path::PathBuf {
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
 fn rate(n: u64, secs: f64) -> f64 {
     n as f64 / secs.max(1e-6)
+}
+
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "corpus sizes are printed in whole or tenth MB; f64 is exact far past any corpus this bench sees"
+)]
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
 }
 
 fn main() {
@@ -195,12 +207,12 @@ fn main() {
     let (messages, bytes, read_secs) = runtime.block_on(raw_read(users, parallel));
     println!(
         "corpus: {users} mailboxes, {messages} messages, {:.0} MB",
-        bytes as f64 / 1e6
+        megabytes(bytes)
     );
     println!(
         "raw read (lower bound, {parallel} mailboxes at once): {read_secs:.1} s, {:.0} msg/s, {:.1} MB/s",
         rate(messages, read_secs),
-        bytes as f64 / 1e6 / read_secs
+        megabytes(bytes) / read_secs
     );
 
     wipe_destination(users);
@@ -220,7 +232,7 @@ fn main() {
     let cutover_rate = rate(messages, secs);
     println!(
         "cutover sync (copy + SHA-256 both sides + read-back validation): {secs:.1} s, {cutover_rate:.0} msg/s, {:.1} MB/s, peak RSS {} MiB{}",
-        bytes as f64 / 1e6 / secs,
+        megabytes(bytes) / secs,
         rss / 1024,
         if ok { "" } else { " (FAILED)" }
     );

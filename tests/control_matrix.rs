@@ -229,10 +229,11 @@ async fn halt_resume_and_extend_change_the_snapshot() {
 
     let mut snapshots = handle.snapshots.clone();
     let snapshot = loop {
-        if let Some(s) = snapshots.borrow_and_update().clone() {
-            if s.halted && s.window.as_ref().is_some_and(|w| w.extensions.len() == 1) {
-                break s;
-            }
+        if let Some(s) = snapshots.borrow_and_update().clone()
+            && s.halted
+            && s.window.as_ref().is_some_and(|w| w.extensions.len() == 1)
+        {
+            break s;
         }
         snapshots.changed().await.unwrap();
     };

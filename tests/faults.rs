@@ -261,12 +261,16 @@ impl PrivateTestbed {
     /// sessions if they outlived their master (a stopped Dovecot does not
     /// always take its running `imap` processes with it; a real restart or
     /// crash does). Returns the script's output and how many were ended.
+    #[expect(
+        clippy::unused_self,
+        reason = "&self proves the private testbed is up and held by us"
+    )]
     fn restart_dst(&self) -> (Output, usize) {
         let pid_file = format!("{PRIVATE_DIR}/dst/run/master.pid");
         let master: Option<u32> = std::fs::read_to_string(pid_file)
             .ok()
             .and_then(|t| t.trim().parse().ok());
-        let sessions: Vec<u32> = master.map(|m| imap_children(m)).unwrap_or_default();
+        let sessions: Vec<u32> = master.map(imap_children).unwrap_or_default();
         let out = Self::script("restart-dst");
         let mut ended = 0;
         for pid in sessions {
@@ -303,6 +307,10 @@ impl PrivateTestbed {
     }
 
     /// Empty destination, fresh source corpus; returns the message count.
+    #[expect(
+        clippy::unused_self,
+        reason = "&self proves the private testbed is up and held by us"
+    )]
     fn fresh(&self, user: &str, messages: u32, seed: u64) -> u64 {
         Self::corpus(P_DST, user, &["--wipe-only"]);
         let out = Self::corpus(
@@ -322,6 +330,10 @@ impl PrivateTestbed {
         v["messages"].as_u64().expect("messages")
     }
 
+    #[expect(
+        clippy::unused_self,
+        reason = "&self proves the private testbed is up and held by us"
+    )]
     fn compare(&self, users: &[&str]) -> Value {
         let mut cmd = Command::new(script("compare-servers.py"));
         cmd.current_dir(common::repo_root()).args([
@@ -343,6 +355,10 @@ impl PrivateTestbed {
     }
 
     /// A master-user plan for this testbed.
+    #[expect(
+        clippy::unused_self,
+        reason = "&self proves the private testbed is up and held by us"
+    )]
     fn plan(&self, name: &str, users: &[&str], timeout_secs: u32) -> common::Plan {
         let mut plan = PlanBuilder::master(name, users).build();
         retarget(
@@ -369,8 +385,8 @@ fn proc_stat(pid: u32) -> Option<(String, u32)> {
     let open = stat.find('(')?;
     let close = stat.rfind(')')?;
     let comm = stat[open + 1..close].to_owned();
-    let ppid = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
-    Some((comm, ppid))
+    let parent = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
+    Some((comm, parent))
 }
 
 fn process_is(pid: u32, comm: &str) -> bool {
@@ -414,13 +430,14 @@ c.logout()
     );
 }
 
-#[test]
-fn destination_restart_in_the_middle_of_a_sync_is_survived() {
-    let tb = PrivateTestbed::start();
-    let users = ["user1"];
-    let messages = tb.fresh("user1", 1500, 401);
-    let plan = tb.plan("dst-restart", &users, 10);
-
+/// Runs `cutover sync --json` on `plan` and restarts the destination once a
+/// fifth of its `messages` are copied. Returns the sync's output and whether
+/// the sync was still running when the destination came back.
+fn sync_with_a_dst_restart(
+    tb: &PrivateTestbed,
+    plan: &common::Plan,
+    messages: u64,
+) -> (Output, bool) {
     let mut cmd = plan.command(&[
         std::ffi::OsStr::new("sync"),
         plan.path.as_os_str(),
@@ -446,7 +463,7 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
     let mut restarted_at = None;
     while restarted_at.is_none() {
         assert!(
-            started.elapsed() < Duration::from_secs(300),
+            started.elapsed() < Duration::from_mins(5),
             "the sync never got a fifth through: {copied} copied"
         );
         let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
@@ -457,10 +474,10 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
             );
             continue;
         };
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if v["event"] == "copied" {
-                copied += v["messages"].as_u64().unwrap_or(0);
-            }
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v["event"] == "copied"
+        {
+            copied += v["messages"].as_u64().unwrap_or(0);
         }
         lines.push(line);
         if copied * 5 >= messages {
@@ -472,7 +489,7 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
     }
     let still_running = child.try_wait().expect("wait").is_none();
 
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + Duration::from_mins(5);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
@@ -498,6 +515,17 @@ fn destination_restart_in_the_middle_of_a_sync_is_survived() {
         restarted_at.unwrap_or(0),
         started.elapsed().as_secs_f64()
     );
+    (out, still_running)
+}
+
+#[test]
+fn destination_restart_in_the_middle_of_a_sync_is_survived() {
+    let tb = PrivateTestbed::start();
+    let users = ["user1"];
+    let messages = tb.fresh("user1", 1500, 401);
+    let plan = tb.plan("dst-restart", &users, 10);
+
+    let (out, still_running) = sync_with_a_dst_restart(&tb, &plan, messages);
     assert!(
         still_running,
         "the sync had already finished when the destination came back"
@@ -563,6 +591,47 @@ fn dst_messages(cmp: &Value, user: &str) -> u64 {
         .sum()
 }
 
+/// What both runs of the refusals test must leave on the destination:
+/// user3 identical, user2 without only its 21 MB message, quotauser partly
+/// copied; `when` names the run.
+fn check_refusals(cmp: &Value, when: &str) {
+    assert_eq!(
+        cmp["users"]["user3"]["ok"].as_bool(),
+        Some(true),
+        "{when}: user3\n{}",
+        show(cmp)
+    );
+    for key in [
+        "extra",
+        "flag_mismatch",
+        "date_mismatch",
+        "folders_missing",
+        "folders_extra",
+    ] {
+        assert_eq!(total(cmp, key), 0, "{when}: {key}\n{}", show(cmp));
+    }
+    let big = missing_ids(cmp, "user2");
+    assert_eq!(
+        big.len(),
+        1,
+        "{when}: user2 should lack only the 21 MB message: {big:?}"
+    );
+    assert!(
+        big.iter().next().is_some_and(|id| id.contains("too-big")),
+        "{when}: user2 lacks {big:?}, not the 21 MB message"
+    );
+    assert!(
+        !missing_ids(cmp, "quotauser").is_empty(),
+        "{when}: everything fitted?\n{}",
+        show(cmp)
+    );
+    assert!(
+        dst_messages(cmp, "quotauser") > 0,
+        "{when}: nothing fitted?\n{}",
+        show(cmp)
+    );
+}
+
 #[test]
 fn over_quota_and_too_big_are_refused_while_the_rest_verifies() {
     let tb = PrivateTestbed::start();
@@ -623,45 +692,8 @@ fn over_quota_and_too_big_are_refused_while_the_rest_verifies() {
     );
     assert_manifest_verified(&plan, &tb.compare(&["user3"]), "user3");
 
-    let check = |cmp: &Value, when: &str| {
-        assert_eq!(
-            cmp["users"]["user3"]["ok"].as_bool(),
-            Some(true),
-            "{when}: user3\n{}",
-            show(cmp)
-        );
-        for key in [
-            "extra",
-            "flag_mismatch",
-            "date_mismatch",
-            "folders_missing",
-            "folders_extra",
-        ] {
-            assert_eq!(total(cmp, key), 0, "{when}: {key}\n{}", show(cmp));
-        }
-        let big = missing_ids(cmp, "user2");
-        assert_eq!(
-            big.len(),
-            1,
-            "{when}: user2 should lack only the 21 MB message: {big:?}"
-        );
-        assert!(
-            big.iter().next().is_some_and(|id| id.contains("too-big")),
-            "{when}: user2 lacks {big:?}, not the 21 MB message"
-        );
-        assert!(
-            !missing_ids(cmp, "quotauser").is_empty(),
-            "{when}: everything fitted?\n{}",
-            show(cmp)
-        );
-        assert!(
-            dst_messages(cmp, "quotauser") > 0,
-            "{when}: nothing fitted?\n{}",
-            show(cmp)
-        );
-    };
     let first = tb.compare(&users);
-    check(&first, "after the first sync");
+    check_refusals(&first, "after the first sync");
 
     let again = plan.sync_json();
     assert_eq!(
@@ -671,7 +703,7 @@ fn over_quota_and_too_big_are_refused_while_the_rest_verifies() {
         plan.context(&again)
     );
     let second = tb.compare(&users);
-    check(&second, "after the rerun");
+    check_refusals(&second, "after the rerun");
     for user in ["quotauser", "user2"] {
         let (before, after) = (missing_ids(&first, user), missing_ids(&second, user));
         assert!(

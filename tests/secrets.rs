@@ -20,7 +20,7 @@
 //!
 //! TLS (self-signed certificate refused by default with an error naming the
 //! certificate, accepted with `ca-file`) is covered by
-//! tests/sync_engine.rs::tls_needs_the_ca_file and not repeated here.
+//! `tests/sync_engine.rs::tls_needs_the_ca_file` and not repeated here.
 //!
 //! Accounts: user33, user34 (see tests/common/mod.rs).
 
@@ -339,9 +339,11 @@ fn wave_and_afterwards(plan: &Plan, bodies: &Bodies) -> Evidence {
         );
     }
     assert!(
-        names
-            .iter()
-            .any(|n| n.contains("journal") || n.ends_with(".db") || n.contains("sqlite")),
+        names.iter().any(|n| {
+            n.contains("journal")
+                || Path::new(n).extension().is_some_and(|e| e == "db")
+                || n.contains("sqlite")
+        }),
         "the journal was not searched: {names:?}"
     );
     evidence

@@ -121,7 +121,7 @@ fn a_lead_halts_the_next_wave_and_a_viewer_is_refused() {
         "lead",
         &shell_line(&plan, &format!("run {}", plan.path.display())),
     );
-    tmux.wait_for("lead", "held: p95 APPEND", Duration::from_secs(60));
+    tmux.wait_for("lead", "held: p95 APPEND", Duration::from_mins(1));
 
     tmux.keys("lead", &["h"]);
     tmux.wait_for("lead", "halt?", Duration::from_secs(5));
@@ -171,7 +171,7 @@ fn attached_clients_act_by_their_uid_and_reconnect_after_the_engine_restarts() {
         "lead",
         &shell_line(&plan, &format!("attach {}", plan.path.display())),
     );
-    tmux.wait_for("lead", "held: p95 APPEND", Duration::from_secs(60));
+    tmux.wait_for("lead", "held: p95 APPEND", Duration::from_mins(1));
     let attach_other = format!(
         "runuser -u {user} -- {} --log-file /dev/null attach unused.toml --socket {}; sleep 60",
         env!("CARGO_BIN_EXE_cutover"),

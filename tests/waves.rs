@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -24,10 +25,11 @@ fn waves(spec: &[(&str, &[&str])]) -> String {
     let mut text = String::new();
     for (name, mailboxes) in spec {
         let list: Vec<String> = mailboxes.iter().map(|m| format!("\"{m}\"")).collect();
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "[[wave]]\nname = \"{name}\"\nmailboxes = [{}]\n\n",
             list.join(", ")
-        ));
+        );
     }
     text
 }
@@ -139,7 +141,7 @@ fn a_cohort_whose_destination_logins_fail_is_held_by_the_error_rate() {
         .extra(&waves(&[("cohort", &["user16", "user17"])]))
         .build();
     let _engine = start_engine(&plan);
-    let s = wait_for(&plan, Duration::from_secs(60), "the error-rate hold", |s| {
+    let s = wait_for(&plan, Duration::from_mins(1), "the error-rate hold", |s| {
         wave(s, "cohort")["reason"]
             .as_str()
             .is_some_and(|r| r.contains("destination error rate"))
@@ -173,7 +175,7 @@ fn latency_above_the_threshold_holds_the_wave() {
         .extra(&waves(&[("slow", &["user18"])]))
         .build();
     let _engine = start_engine(&plan);
-    let s = wait_for(&plan, Duration::from_secs(60), "the latency hold", |s| {
+    let s = wait_for(&plan, Duration::from_mins(1), "the latency hold", |s| {
         wave(s, "slow")["reason"]
             .as_str()
             .is_some_and(|r| r.contains("p95 APPEND"))
@@ -197,7 +199,7 @@ fn halt_resume_and_extend_from_ctl_with_roles_and_audit() {
     std::fs::set_permissions(plan.dir.path(), std::fs::Permissions::from_mode(0o711))
         .expect("chmod");
     let _engine = start_engine(&plan);
-    wait_for(&plan, Duration::from_secs(60), "the wave to hold", |s| {
+    wait_for(&plan, Duration::from_mins(1), "the wave to hold", |s| {
         wave(s, "w1")["phase"] == "held"
     });
 
@@ -407,7 +409,7 @@ fn a_wave_waits_for_its_dns_ttl_then_cuts_over_and_is_done_when_dns_switched() {
         )
         .build();
     let _engine = start_engine(&plan);
-    let s = wait_for(&plan, Duration::from_secs(60), "the DNS hold", |s| {
+    let s = wait_for(&plan, Duration::from_mins(1), "the DNS hold", |s| {
         wave(s, "pilot")["reason"]
             .as_str()
             .is_some_and(|r| r.contains("TTL 5 s > 2 s"))
@@ -422,14 +424,14 @@ fn a_wave_waits_for_its_dns_ttl_then_cuts_over_and_is_done_when_dns_switched() {
     dns_set(&["set", "engine-gate", "A", "2", "127.0.0.1"]);
     wait_for(
         &plan,
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         "cutover once the old TTL ran out",
         |s| wave(s, "pilot")["phase"] == "cut-over",
     );
     dns_set(&["set", "engine-gate", "A", "2", "127.0.0.2"]);
     let s = wait_for(
         &plan,
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         "done once DNS switched",
         |s| wave(s, "pilot")["phase"] == "done",
     );
@@ -445,7 +447,7 @@ fn a_failing_cutover_hook_leaves_the_wave_not_cut_over() {
         .extra("[[wave]]\nname = \"hooked\"\nmailboxes = [\"user39\"]\ncutover-hook = \"echo dns api said no; exit 3\"\n")
         .build();
     let _engine = start_engine(&plan);
-    let s = wait_for(&plan, Duration::from_secs(60), "the failed hook", |s| {
+    let s = wait_for(&plan, Duration::from_mins(1), "the failed hook", |s| {
         wave(s, "hooked")["reason"]
             .as_str()
             .is_some_and(|r| r.contains("cutover hook exited 3"))
@@ -457,5 +459,8 @@ fn a_failing_cutover_hook_leaves_the_wave_not_cut_over() {
         common::show(&s["mailboxes"])
     );
     let events = common::show(&s["events"]);
-    assert!(events.contains("dns api said no"), "the hook's output is recorded: {events}");
+    assert!(
+        events.contains("dns api said no"),
+        "the hook's output is recorded: {events}"
+    );
 }

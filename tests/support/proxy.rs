@@ -197,7 +197,7 @@ impl Drop for Proxy {
     }
 }
 
-/// SplitMix64: small, seedable, good enough for choosing faults.
+/// `SplitMix64`: small, seedable, good enough for choosing faults.
 struct Rng(u64);
 
 impl Rng {
@@ -213,6 +213,10 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "both operands fit in 53 bits, which f64 holds exactly"
+    )]
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -369,7 +373,13 @@ impl LiteralScan {
                 (3, b'\r') => 4,
                 (4, b'\n') if self.digits > 1 => {
                     // Keep at least one byte back so the literal is really cut.
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        clippy::cast_precision_loss,
+                        reason = "share is in [0, 1) and the result is clamped to the literal; \
+                                  an approximate cut point is all a fault needs"
+                    )]
                     let keep = ((self.digits - 1) as f64 * share) as u64;
                     self.cut_after = Some(keep.min(self.digits - 1));
                     0
